@@ -14,5 +14,5 @@ def read(path: Path = VERSION_FILE) -> str:
     data = tomlfile.load(path)
     version = data.get("version")
     if set(data) != {"version"} or not isinstance(version, str) or not SEMVER_RE.match(version):
-        raise HeliosError(f"{path}: must hold exactly version = \"X.Y.Z\"")
+        raise HeliosError(f'{path}: must hold exactly version = "X.Y.Z"')
     return version

@@ -2,17 +2,26 @@
 
 Every test under tests/container is marked `container`. Without a Docker engine they skip with
 the reason, unless HELIOS_REQUIRE_DOCKER=1 (set by CI), where a missing engine is a failure.
+
+Fixtures:
+  docker          python-on-whales client for a live engine
+  debian_image    debian:bookworm and debian:sid (pulled, or made with mmdebstrap and cached)
+  any_base_image  every base image of the matrix; those that can be neither pulled nor made
+                  here (kali, ubuntu, rocky, alma without a registry) skip with the reason
+  chromium        path of a headless-capable Chromium (skips, or fails under CI, without one)
 """
 
 import os
 
 import pytest
 from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
-from helios import baseimages
+from helios import HeliosError, baseimages
+from helios.integration import engine_problem
+from helios.integration_screens import chromium_binary
 
 DEBIAN_BASES = ("debian:bookworm", "debian:sid")
+REQUIRED = os.environ.get("HELIOS_REQUIRE_DOCKER") == "1"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -21,23 +30,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.container)
 
 
-def _engine_problem(client: DockerClient) -> str | None:
-    try:
-        client.system.info()
-    except DockerException as exc:
-        return f"no Docker engine answers ({str(exc).splitlines()[0]})"
-    return None
+def _unavailable(reason: str) -> None:
+    if REQUIRED:
+        pytest.fail(f"HELIOS_REQUIRE_DOCKER=1 but {reason}")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def docker() -> DockerClient:
     """A python-on-whales client for a live engine (skips, or fails under CI, without one)."""
     client = DockerClient()
-    problem = _engine_problem(client)
+    problem = engine_problem(client)
     if problem:
-        if os.environ.get("HELIOS_REQUIRE_DOCKER") == "1":
-            pytest.fail(f"HELIOS_REQUIRE_DOCKER=1 but {problem}")
-        pytest.skip(f"{problem}; start dockerd (see .ci/engine.sh) to run the container tier")
+        _unavailable(f"{problem}; start one with `.ci/engine.sh start` to run the container tier")
     return client
 
 
@@ -45,3 +50,25 @@ def docker() -> DockerClient:
 def debian_image(request: pytest.FixtureRequest, docker: DockerClient) -> str:
     """Each real Debian base image, pulled or made with mmdebstrap."""
     return baseimages.ensure(request.param, docker)
+
+
+@pytest.fixture(
+    scope="session",
+    params=baseimages.matrix_bases(),
+    ids=lambda image: image.replace("/", "-").replace(":", "-"),
+)
+def any_base_image(request: pytest.FixtureRequest, docker: DockerClient) -> str:
+    """Each base image of the matrix that is local, pullable or makeable; others skip."""
+    try:
+        return baseimages.ensure(request.param, docker)
+    except HeliosError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """A Chromium binary for headless screenshots (CI installs Debian's `chromium`)."""
+    binary = chromium_binary()
+    if binary is None:
+        _unavailable("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
+    return str(binary)

@@ -1,0 +1,15 @@
+# ~/.bashrc for the Helios desktop user (AlmaLinux 9).
+# System-wide definitions first (RHEL keeps aliases and PS1 defaults in /etc/bashrc).
+if [ -f /etc/bashrc ]; then
+    # shellcheck source=/dev/null
+    . /etc/bashrc
+fi
+case $- in
+    *i*) ;;
+    *) return ;;
+esac
+
+HISTCONTROL=ignoreboth
+HISTSIZE=5000
+PS1='[\u@helios-alma-9 \W]\$ '
+alias ll='ls -alF'

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build KasmVNC's common libraries (everything but the X server) in /build/kasmvnc.
+set -euo pipefail
+# shellcheck source=common/build/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+tree=/build/kasmvnc
+src_unpack kasmvnc "$tree"
+cd "$tree"
+# Server only: no FLTK viewer, no manual tests (some commits already leave them out).
+sed -i -e '/^[[:space:]]*find_package(FLTK/s@^@#@' -e '/^[[:space:]]*add_subdirectory(tests/s@^@#@' CMakeLists.txt
+if grep -q -E '^[[:space:]]*(find_package\(FLTK|add_subdirectory\(tests)' CMakeLists.txt; then
+    die "kasmvnc: CMakeLists.txt still builds the FLTK viewer or the tests"
+fi
+
+export LIBRARY_PATH=/usr/local/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
+cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_VIEWER:BOOL=OFF -DENABLE_GNUTLS:BOOL=OFF .
+make -j"$(nproc)"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# svc-desktop: the XFCE session on display :1 as the desktop user, inside its own D-Bus session.
+# Ready (and /health's marker written) once the window manager xfwm4 runs for the user.
+set -euo pipefail
+# shellcheck source=lib.sh
+source /usr/lib/helios/lib.sh
+
+NOTIFY_FD="${1:-3}"
+uid="$(user_field 3)"
+gid="$(user_field 4)"
+rm -f "${HELIOS_READY_MARKER}"
+runtime="/run/user/${uid}"
+install -d -m 0755 /run/user
+install -d -m 0700 -o "${uid}" -g "${gid}" "${runtime}"
+/usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
+exec {NOTIFY_FD}>&-
+export DISPLAY=":${HELIOS_DISPLAY_NUM}" XDG_RUNTIME_DIR="${runtime}" XDG_SESSION_TYPE=x11 \
+    PULSE_SERVER="unix:${HELIOS_PULSE_DIR}/native" PULSE_RUNTIME_PATH="${HELIOS_PULSE_DIR}"
+exec /usr/lib/helios/run-as-user.sh dbus-launch --exit-with-session xfce4-session

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# kasmvnc-args: print the Xvnc command line (one argument per line) built from the fixed Helios
+# settings, /etc/kasm/kasmvnc.conf and the GPU environment (DRINODE, DISABLE_DRI).
+# A bad line in the settings file stops with "<file>:<line>: <problem>" and exit status 2.
+set -euo pipefail
+# shellcheck source=lib.sh
+source /usr/lib/helios/lib.sh
+
+CONF="${HELIOS_KASMVNC_CONF:-/etc/kasm/kasmvnc.conf}"
+WWW="${HELIOS_KASMVNC_WWW:-/usr/local/share/kasmvnc/www}"
+DEV_ROOT="${HELIOS_DEV_ROOT:-/dev}"
+
+# Supported settings and their value types.
+declare -A TYPES=(
+    [PublicIP]=ip [udpPort]=port [FrameRate]=int:1:240
+    [DynamicQualityMin]=int:0:9 [DynamicQualityMax]=int:0:9 [RectThreads]=int:0:64
+    [BlacklistThreshold]=int:0:1000000 [DLP_ClipDelay]=int:0:60000 [MaxVideoResolution]=size
+    [PreferBandwidth]=bool [FreeKeyMappings]=bool [AlwaysShared]=bool
+    [geometry]=size [depth]=depth
+)
+FIXED=" interface websocketPort disableBasicAuth DisableBasicAuth SecurityTypes httpd hw3d drinode rfbport auth "
+
+bad() {
+    invalid "${CONF}:$1: $2"
+}
+
+check_value() {
+    local line="$1" name="$2" value="$3" type="${TYPES[$2]}" lo hi
+    case "${type}" in
+        ip)
+            [[ "${value}" =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ || "${value}" =~ ^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$ ]] ||
+                bad "${line}" "${name} must be an IPv4 or IPv6 address, got '${value}'"
+            ;;
+        port) type=int:0:65535 ;&
+        int:*)
+            IFS=: read -r _ lo hi <<<"${type}"
+            if [[ ! "${value}" =~ ^(0|[1-9][0-9]{0,6})$ ]] || ((value < lo || value > hi)); then
+                bad "${line}" "${name} must be an integer from ${lo} to ${hi}, got '${value}'"
+            fi
+            ;;
+        bool)
+            [[ "${value}" =~ ^(true|false)$ ]] || bad "${line}" "${name} must be true or false, got '${value}'"
+            ;;
+        size)
+            [[ "${value}" =~ ^[1-9][0-9]{1,4}x[1-9][0-9]{1,4}$ ]] ||
+                bad "${line}" "${name} must be WIDTHxHEIGHT (e.g. 1920x1080), got '${value}'"
+            ;;
+        depth)
+            [[ "${value}" =~ ^(16|24|32)$ ]] || bad "${line}" "${name} must be 16, 24 or 32, got '${value}'"
+            ;;
+    esac
+}
+
+emit_setting() {
+    local name="$1" value="$2"
+    case "${TYPES[${name}]}" in
+        bool) [[ "${value}" == true ]] && value=1 || value=0 ;;
+    esac
+    case "${name}" in
+        geometry | depth) printf -- '-%s\n%s\n' "${name}" "${value}" ;;
+        *) printf -- '-%s=%s\n' "${name}" "${value}" ;;
+    esac
+}
+
+read_conf() {
+    local raw line=0 name value extra
+    declare -gA SEEN=()
+    [[ -r "${CONF}" ]] || invalid "${CONF}: cannot read the KasmVNC settings file"
+    while IFS= read -r raw || [[ -n "${raw}" ]]; do
+        line=$((line + 1))
+        raw="${raw%$'\r'}"
+        [[ "${raw}" =~ ^[[:space:]]*(#.*)?$ ]] && continue
+        read -r name value extra <<<"${raw}"
+        if [[ " ${FIXED} " == *" ${name} "* ]]; then
+            bad "${line}" "${name} is fixed by Helios and cannot be set here"
+        fi
+        [[ -n "${TYPES[${name}]+set}" ]] ||
+            bad "${line}" "unknown setting '${name}' (supported: $(printf '%s\n' "${!TYPES[@]}" | sort | paste -sd' '))"
+        [[ -n "${value}" ]] || bad "${line}" "${name} needs a value"
+        [[ -z "${extra}" ]] || bad "${line}" "${name} takes exactly one value, got '${value} ${extra}'"
+        [[ -z "${SEEN[${name}]+set}" ]] || bad "${line}" "${name} is already set on line ${SEEN[${name}]}"
+        check_value "${line}" "${name}" "${value}"
+        SEEN[${name}]="${line}"
+        emit_setting "${name}" "${value}"
+    done <"${CONF}"
+}
+
+# A render node for -hw3d: DRINODE if set, else the first /dev/dri/renderD*.
+dri_args() {
+    local node="${DRINODE:-}"
+    if is_true DISABLE_DRI "${DISABLE_DRI:-}"; then
+        log "DISABLE_DRI is set: no DRI3 acceleration"
+        return 0
+    fi
+    if [[ -z "${node}" ]]; then
+        for node in "${DEV_ROOT}"/dri/renderD*; do
+            [[ -c "${node}" ]] && break
+            node=""
+        done
+    fi
+    if [[ -z "${node}" ]]; then
+        return 0
+    fi
+    [[ -c "${node}" ]] || invalid "DRINODE must be a render node character device, '${node}' is not"
+    if command -v nvidia-smi >/dev/null 2>&1; then
+        log "NVIDIA driver detected: no -hw3d (use vglrun or Zink); set DISABLE_DRI=true to silence"
+        return 0
+    fi
+    printf -- '-hw3d\n-drinode\n%s\n' "${node}"
+}
+
+main() {
+    local settings
+    settings="$(read_conf)"
+    printf -- ':%s\n' "${HELIOS_DISPLAY_NUM}"
+    printf -- '%s\n' -interface 127.0.0.1 -websocketPort 6901 -disableBasicAuth \
+        -SecurityTypes None -httpd "${WWW}" -sslOnly=0
+    [[ -z "${settings}" ]] || printf '%s\n' "${settings}"
+    if ! grep -qx -- '-PublicIP=.*' <<<"${settings}"; then
+        # Without a public IP Xvnc asks STUN servers and exits when offline.
+        printf -- '-PublicIP=127.0.0.1\n'
+    fi
+    dri_args
+}
+
+main "$@"

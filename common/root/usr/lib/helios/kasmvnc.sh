@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# svc-kasmvnc: Xvnc for display :1 in the foreground, as the desktop user, supervised by s6.
+# Arguments come from kasmvnc-args.sh (fixed settings + /etc/kasm/kasmvnc.conf + DRI).
+# A fresh MIT-MAGIC-COOKIE in ~/.Xauthority protects the display. Ready when the X socket exists
+# and the websocket port 6901 accepts connections.
+set -euo pipefail
+# shellcheck source=lib.sh
+source /usr/lib/helios/lib.sh
+
+NOTIFY_FD="${1:-3}"
+display=":${HELIOS_DISPLAY_NUM}"
+home="$(user_field 6)"
+rm -f "${HELIOS_READY_MARKER}"
+# A bad settings line must stop the service, so no process substitution (its status is lost).
+arg_lines="$(/usr/lib/helios/kasmvnc-args.sh)"
+mapfile -t args <<<"${arg_lines}"
+# A previous Xvnc that died leaves its lock and socket behind; Xvnc refuses to start with them.
+rm -f "/tmp/.X${HELIOS_DISPLAY_NUM}-lock" "/tmp/.X11-unix/X${HELIOS_DISPLAY_NUM}"
+install -d -m 1777 /tmp/.X11-unix
+cookie="$(openssl rand -hex 16)"
+rm -f "${home}/.Xauthority"
+printf 'add %s . %s\n' "${display}" "${cookie}" |
+    /usr/lib/helios/run-as-user.sh xauth -q -f "${home}/.Xauthority" source -
+unset cookie
+/usr/lib/helios/notify-ready.sh "${NOTIFY_FD}" 60 x11 "${HELIOS_DISPLAY_NUM}" + tcp 127.0.0.1 6901
+exec {NOTIFY_FD}>&-
+# Idle Xvnc must not spin its OpenMP threads.
+export OMP_WAIT_POLICY=PASSIVE GOMP_SPINCOUNT=0
+log "starting Xvnc ${args[*]}"
+exec /usr/lib/helios/run-as-user.sh Xvnc "${args[@]}" -auth "${home}/.Xauthority"

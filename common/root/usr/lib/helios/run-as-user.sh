@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# run-as-user CMD [ARG...]: exec CMD as the desktop user ($USER) from the home directory, with the
+# current environment minus PASSWORD and with HOME/USER/LOGNAME/SHELL of that account.
+# Supplementary groups come from /etc/group (setpriv --init-groups).
+set -euo pipefail
+# shellcheck source=lib.sh
+source /usr/lib/helios/lib.sh
+
+(($#)) || die "run-as-user: no command given"
+uid="$(user_field 3)"
+gid="$(user_field 4)"
+home="$(user_field 6)"
+unset PASSWORD
+export HOME="${home}" LOGNAME="${USER}" SHELL=/bin/bash
+cd "${home}"
+exec setpriv --reuid="${uid}" --regid="${gid}" --init-groups -- "$@"

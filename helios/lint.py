@@ -1,0 +1,75 @@
+"""The lint and format commands, shared by `invoke lint/format` and `nox -s lint`."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from helios import ROOT
+
+SHFMT_STYLE = ["-i", "4", "-ci"]
+SHELL_SHEBANGS = ("#!/usr/bin/env bash", "#!/usr/bin/env sh", "#!/bin/sh", "#!/bin/bash")
+SKIP_DIRS = {".git", ".nox", ".venv", ".sources", "node_modules", "reports", ".out"}
+
+
+def _tracked(root: Path) -> list[Path]:
+    try:
+        out = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return [p.relative_to(root) for p in root.rglob("*") if p.is_file()]
+    return [Path(line) for line in out.splitlines() if line]
+
+
+def _is_shell(path: Path) -> bool:
+    if path.suffix == ".sh":
+        return True
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(200).decode("utf-8", "replace").strip()
+    except OSError:
+        return False
+    return first.startswith(SHELL_SHEBANGS) or (
+        first.startswith("#!/command/with-contenv") and first.endswith(("bash", "sh"))
+    )
+
+
+def shell_scripts(root: Path = ROOT) -> list[Path]:
+    """Every shell script in the project (by .sh suffix or shell shebang), sorted."""
+    found = [
+        rel
+        for rel in _tracked(root)
+        if not SKIP_DIRS & set(rel.parts) and (root / rel).is_file() and _is_shell(root / rel)
+    ]
+    return sorted(found)
+
+
+def lint_commands(root: Path = ROOT) -> list[list[str]]:
+    """Every static check, as argv lists to run from `root`."""
+    scripts = [str(p) for p in shell_scripts(root)]
+    commands = [
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
+        [sys.executable, "-m", "helios.bake", "--check"],
+    ]
+    if scripts:
+        commands += [["shellcheck", "-x", *scripts], ["shfmt", "-d", *SHFMT_STYLE, *scripts]]
+    bashrcs = sorted(str(p.relative_to(root)) for p in root.glob("*/root/etc/skel/.bashrc"))
+    if bashrcs:
+        commands.append(["shellcheck", "-s", "bash", *bashrcs])
+    if (root / "Dockerfile").exists():
+        commands.append(["hadolint", "Dockerfile"])
+    return commands
+
+
+def format_commands(root: Path = ROOT) -> list[list[str]]:
+    """The formatters, as argv lists to run from `root`."""
+    scripts = [str(p) for p in shell_scripts(root)]
+    commands = [["ruff", "check", "--fix", "--select", "I", "."], ["ruff", "format", "."]]
+    if scripts:
+        commands.append(["shfmt", "-w", *SHFMT_STYLE, *scripts])
+    return commands

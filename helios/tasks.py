@@ -1,0 +1,318 @@
+"""invoke task definitions; the top-level tasks.py only exposes `namespace()`.
+
+Docker, buildx and compose are driven through python-on-whales. Every task turns a HeliosError
+into a one-line message and exit code 1.
+"""
+
+import functools
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task, task
+from python_on_whales import DockerClient
+
+from helios import ROOT, HeliosError, bake, lint, matrix, tags
+
+COMPOSE_FILE = ROOT / "compose.yml"
+COMPOSE_GPU_FILE = ROOT / "compose.gpu.yml"
+CA_ENV = "HELIOS_CA_BUNDLE"
+
+
+def docker_client(**kwargs: Any) -> DockerClient:
+    """The single place a python-on-whales client is made (tests replace it)."""
+    return DockerClient(**kwargs)
+
+
+def _friendly(fn: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except HeliosError as exc:
+            raise Exit(f"error: {exc}", code=1) from exc
+
+    return wrapper
+
+
+def parse_distros(spec: str) -> list[matrix.Distro]:
+    """'bookworm,sid' or 'bookworm sid' -> distros; empty -> all; unknown names list the valid."""
+    wanted = [name for name in spec.replace(",", " ").split() if name]
+    return matrix.select(matrix.load(), wanted)
+
+
+# Options of `invoke build` that take a value (long and short forms).
+BUILD_VALUE_OPTIONS = {
+    "--sources",
+    "-s",
+    "--ca-bundle",
+    "-c",
+    "--platform",
+    "-p",
+    "--channel",
+    "-h",
+}
+
+
+def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> list[str]:
+    """Distro names written after `invoke <task_name> [options]`.
+
+    invoke would read `invoke build bookworm sid` as three tasks; `build` claims the names
+    instead (and stops invoke before it runs them). Options must come before the names, and a
+    word that is neither a distro nor a task is an unknown distro.
+    """
+    if task_name not in argv[1:]:
+        return []
+    valid = matrix.names(matrix.load())
+    claimed: list[str] = []
+    expect_value = False
+    for word in argv[argv.index(task_name, 1) + 1 :]:
+        if expect_value:
+            expect_value = False
+        elif word.startswith("-"):
+            if claimed:
+                raise HeliosError(f"put options before the distro names (invoke {task_name} ...)")
+            expect_value = "=" not in word and word in BUILD_VALUE_OPTIONS
+        elif word in valid:
+            claimed.append(word)
+        elif word in task_names:
+            break
+        else:
+            raise HeliosError(f"unknown distro {word!r}; valid: {', '.join(valid)}")
+    return claimed
+
+
+def check_first_word(argv: list[str], task_names: set[str]) -> None:
+    """`invoke bogus`: name the valid distros instead of invoke's bare 'No idea' message."""
+    if len(argv) > 1 and not argv[1].startswith("-") and argv[1] not in task_names:
+        valid = ", ".join(matrix.names(matrix.load()))
+        raise HeliosError(f"unknown task or distro {argv[1]!r}; distros: {valid}")
+
+
+def git_revision(root: Path = ROOT) -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, check=True, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def ca_bundle_path(explicit: str) -> Path | None:
+    """The extra CA bundle for build stages: --ca-bundle, else $HELIOS_CA_BUNDLE, else none."""
+    value = explicit or os.environ.get(CA_ENV, "")
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise HeliosError(f"CA bundle {value} (--ca-bundle / {CA_ENV}) is not a file")
+    return path
+
+
+def build_settings(sources: str, ca_bundle: str) -> dict[str, str]:
+    """The bake --set overrides for an offline sources folder and a corporate CA bundle."""
+    overrides: dict[str, str] = {}
+    if sources:
+        from helios import sources as source_folder
+
+        folder = Path(sources).expanduser().resolve()
+        source_folder.verify_folder(folder)
+        source_folder.stage(folder)
+        overrides.update(source_folder.build_overrides(folder))
+    ca = ca_bundle_path(ca_bundle)
+    if ca:
+        overrides["*.secrets"] = f"id=helios-ca,src={ca}"
+    return overrides
+
+
+def build_images(
+    distros: list[matrix.Distro],
+    *,
+    sources: str = "",
+    ca_bundle: str = "",
+    platform: str = "",
+    channel: str = "dev",
+    load: bool = True,
+) -> None:
+    """Build `distros` through the committed bake file (re-rendered first if stale)."""
+    tags.tags(channel, tags.DEFAULT_REPO, "0.0.0", "x")  # validates the channel name
+    if load and "," in platform:
+        raise HeliosError("--platform with several platforms cannot be loaded into the engine")
+    if not bake.is_current():
+        print(f"{bake.OUTPUT.name} was stale; re-rendered it")
+        bake.write()
+    variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
+    if platform:
+        variables["HELIOS_PLATFORMS"] = platform
+    docker_client().buildx.bake(
+        targets=[d.name for d in distros],
+        files=[bake.OUTPUT],
+        load=load,
+        set=build_settings(sources, ca_bundle),
+        variables=variables,
+    )
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def compose_client(gpu: bool = False) -> DockerClient:
+    files = [COMPOSE_FILE, COMPOSE_GPU_FILE] if gpu else [COMPOSE_FILE]
+    return docker_client(compose_files=files)
+
+
+def compose_up(distro: matrix.Distro, gpu: bool = False) -> None:
+    image = tags.local_tag(distro.name)
+    with _environ(HELIOS_IMAGE=image):
+        compose_client(gpu).compose.up(detach=True, wait=False, force_recreate=True)
+    print(f"{image} is starting: open http://localhost:3000 (see compose.yml for the login)")
+
+
+@task
+@_friendly
+def build(
+    c: Context,
+    sources: str = "",
+    ca_bundle: str = "",
+    platform: str = "",
+    channel: str = "dev",
+) -> None:
+    """Build + load images via bake: build [opts] [distro ...]."""
+    claimed = claimed_distros(sys.argv, "build", TASK_NAMES)
+    build_images(
+        matrix.select(matrix.load(), claimed),
+        sources=sources,
+        ca_bundle=ca_bundle,
+        platform=platform,
+        channel=channel,
+    )
+    if claimed:
+        raise Exit(code=0)  # the names were build's arguments, not tasks to run next
+
+
+@task(name="bake")
+@_friendly
+def bake_task(c: Context, check: bool = False) -> None:
+    """Render docker-bake.hcl from its template (--check: drift)."""
+    code = bake.main(["--check"] if check else [])
+    if code:
+        raise Exit(code=code)
+
+
+@task(positional=["distro"])
+@_friendly
+def up(c: Context, distro: str, gpu: bool = False) -> None:
+    """Start a built distro with docker compose (--gpu: /dev/dri)."""
+    chosen = parse_distros(distro)
+    if len(chosen) != 1:
+        raise HeliosError("name exactly one distro, e.g. invoke up noble")
+    compose_up(chosen[0], gpu)
+
+
+@task
+@_friendly
+def down(c: Context) -> None:
+    """Stop and remove the compose desktop."""
+    compose_client(gpu=False).compose.down(remove_orphans=True)
+
+
+def _run_all(c: Context, commands: list[list[str]]) -> None:
+    failed = [cmd[0] for cmd in commands if not c.run(_join(cmd), warn=True, pty=False).ok]
+    if failed:
+        raise HeliosError(f"failed: {', '.join(failed)}")
+
+
+def _join(cmd: list[str]) -> str:
+    import shlex
+
+    return shlex.join(cmd)
+
+
+@task(name="lint")
+@_friendly
+def lint_task(c: Context) -> None:
+    """Static checks: ruff, shellcheck, shfmt, hadolint, bake drift."""
+    with c.cd(str(ROOT)):
+        _run_all(c, lint.lint_commands())
+
+
+@task(name="format")
+@_friendly
+def format_task(c: Context) -> None:
+    """Format Python (ruff) and every shell script (shfmt)."""
+    with c.cd(str(ROOT)):
+        _run_all(c, lint.format_commands())
+
+
+@task(name="sources")
+@_friendly
+def sources_task(c: Context, dest: str = ".sources", mirror: str = "", arch: str = "") -> None:
+    """Download + verify every pinned source (offline builds)."""
+    from helios import manifest
+    from helios import sources as source_folder
+
+    arches = tuple(a for a in arch.replace(",", " ").split() if a) or manifest.ARCHES
+    folder = (ROOT / dest).resolve() if not Path(dest).is_absolute() else Path(dest)
+    paths = source_folder.fetch_all(folder, manifest.load(), arches, mirror=mirror)
+    print(f"{len(paths)} verified files in {folder}")
+
+
+@task(name="release")
+@_friendly
+def release_task(c: Context, part: str = "patch", dry_run: bool = False) -> None:
+    """Bump the version (--part patch|minor|major), commit, tag."""
+    from helios import release
+
+    release.main(part, dry_run)
+
+
+def distro_task(distro: matrix.Distro) -> Task:
+    """`invoke <distro>`: build it through bake and start it with docker compose."""
+
+    def run(c: Context, gpu: bool = False, sources: str = "", ca_bundle: str = "") -> None:
+        try:
+            build_images([distro], sources=sources, ca_bundle=ca_bundle)
+            compose_up(distro, gpu)
+        except HeliosError as exc:
+            raise Exit(f"error: {exc}", code=1) from exc
+
+    run.__doc__ = f"Build {distro.name} via bake and start it (docker compose up)."
+    return Task(run, name=distro.name)
+
+
+TOOL_TASKS = (build, bake_task, up, down, lint_task, format_task, sources_task, release_task)
+TASK_NAMES = {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
+
+
+def namespace(argv: list[str] | None = None) -> Collection:
+    """All tasks; given the command line, first reject unknown distro names clearly."""
+    if argv is not None:
+        try:
+            check_first_word(argv, TASK_NAMES)
+            claimed_distros(argv, "build", TASK_NAMES)
+        except HeliosError as exc:
+            raise Exit(f"error: {exc}", code=1) from exc
+    ns = Collection()
+    for item in TOOL_TASKS:
+        ns.add_task(item)
+    for distro in matrix.load():
+        ns.add_task(distro_task(distro))
+    return ns

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Ubuntu 22.04 (jammy): runtime packages of the final image (XFCE, pulseaudio, nginx, Node, mesa, VirtualGL).
+set -euo pipefail
+# shellcheck source=common/build/apt-runtime.sh
+. "$(dirname "$0")/../../common/build/apt-runtime.sh"
+
+# Same pinned Node binary as the build (kclient's native addon needs the same major).
+node_from_tarball runtime
+apt_runtime libssl3

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Ubuntu 24.04 (noble): runtime packages of the final image (XFCE, pulseaudio, nginx, Node, mesa, VirtualGL).
+set -euo pipefail
+# shellcheck source=common/build/apt-runtime.sh
+. "$(dirname "$0")/../../common/build/apt-runtime.sh"
+
+# t64 library names since the 64-bit time_t transition.
+apt_runtime nodejs libssl3t64
+# The image ships user "ubuntu" with UID/GID 1000, which would collide with the desktop user.
+if id ubuntu >/dev/null 2>&1; then
+    userdel --remove ubuntu 2>/dev/null || userdel ubuntu
+fi

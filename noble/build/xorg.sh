@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Ubuntu 24.04 (noble): Xvnc on xorg-server $XORG_VERSION with the shared configure flags.
+set -euo pipefail
+
+exec "$(dirname "$0")/../../common/build/xorg-build.sh"

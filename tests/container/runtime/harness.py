@@ -1,0 +1,164 @@
+"""Harness for the runtime container tests (tests/container/test_runtime*.py).
+
+The full Helios image cannot be built here, so the runtime's own scripts (common/root) run in a
+small Debian image with the packages they call (Dockerfile.base) and a stand-in for s6-overlay's
+with-contenv. Tests run the real s6-rc `up`/`run` files; the container environment is written to
+/run/s6/container_environment the way s6-overlay does it. Containers have no network and are
+named helios-test-rt-*; use Box as a context manager so they are always removed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from python_on_whales import Container, DockerClient
+from python_on_whales.exceptions import DockerException
+
+from helios import ROOT
+
+HERE = Path(__file__).resolve().parent
+S6 = "/etc/s6-overlay/s6-rc.d"
+# Test-only files holding plaintext (excluded from the "plaintext nowhere" scans).
+SECRETS = "/helios-test-secrets"
+ENV_DIR = "/run/s6/container_environment"
+
+_images: dict[str, str] = {}
+
+
+def build_image(docker: DockerClient, base: str) -> str:
+    """The test image for `base` (debian:<suite>): packages layer + this checkout's common/root."""
+    if base in _images:
+        return _images[base]
+    suite = base.partition(":")[2]
+    base_tag = f"helios-test-runtime-base:{suite}"
+    # apt needs the network while building; network=host also works without a docker0 bridge.
+    docker.buildx.build(
+        HERE,
+        file=HERE / "Dockerfile.base",
+        build_args={"BASE": base},
+        tags=[base_tag],
+        load=True,
+        network="host",
+        progress=False,
+    )
+    tag = f"helios-test-runtime:{suite}"
+    docker.buildx.build(
+        ROOT / "common" / "root",
+        file=HERE / "Dockerfile",
+        build_args={"BASE": base_tag},
+        tags=[tag],
+        load=True,
+        progress=False,
+    )
+    _images[base] = tag
+    return tag
+
+
+@dataclass(frozen=True)
+class Result:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+
+class Box:
+    """One throw-away container (no network) running `sleep infinity`."""
+
+    def __init__(
+        self, docker: DockerClient, image: str, volumes: list[tuple[str, str, str]] | None = None
+    ) -> None:
+        self.docker = docker
+        self.container: Container = docker.run(
+            image,
+            ["sleep", "infinity"],
+            detach=True,
+            name=f"helios-test-rt-{uuid.uuid4().hex[:12]}",
+            networks=["none"],
+            volumes=volumes or [],
+        )
+
+    def __enter__(self) -> Box:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.docker.container.remove(self.container, force=True, volumes=True)
+
+    def sh(self, script: str, *args: str) -> Result:
+        """Run a bash script (positional args as $1...) and collect exit code, stdout, stderr."""
+        out: list[bytes] = []
+        err: list[bytes] = []
+        rc = 0
+        try:
+            for source, chunk in self.docker.container.execute(
+                self.container, ["bash", "-c", script, "bash", *args], stream=True
+            ):
+                (out if source == "stdout" else err).append(chunk)
+        except DockerException as exc:
+            rc = exc.return_code
+        return Result(
+            rc, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace")
+        )
+
+    def ok(self, script: str, *args: str) -> str:
+        result = self.sh(script, *args)
+        assert result.rc == 0, f"{script!r} failed ({result.rc}): {result.err}"
+        return result.out
+
+    def put(self, path: str, data: bytes | str, mode: str = "0644") -> None:
+        """Write a file into the container through `docker cp` (content never on a command line)."""
+        raw = data.encode() if isinstance(data, str) else data
+        parent = path.rsplit("/", 1)[0] or "/"
+        self.ok('mkdir -p "$1"', parent)
+        with tempfile.TemporaryDirectory() as tmp:
+            local = Path(tmp) / "file"
+            local.write_bytes(raw)
+            self.docker.container.copy(local, (self.container, path))
+        self.ok('chown root:root "$1" && chmod "$2" "$1"', path, mode)
+
+    def set_env(self, **env: str | bytes) -> None:
+        """Replace the s6 container environment (one file per variable, like s6-dumpenv)."""
+        self.ok('rm -rf "$1" && mkdir -p "${1%/*}"', ENV_DIR)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "env"
+            folder.mkdir()
+            for name, value in env.items():
+                (folder / name).write_bytes(value.encode() if isinstance(value, str) else value)
+            self.docker.container.copy(folder, (self.container, ENV_DIR))
+        self.ok('chown -R root:root "$1" && chmod 0755 "$1"', ENV_DIR)
+
+    def up(self, service: str) -> Result:
+        """Run a oneshot's real `up` file (valid sh as well as execline)."""
+        return self.sh(f"{S6}/{service}/up")
+
+    def start(self, service: str, ready_file: str) -> None:
+        """Start a longrun's real `run` file in the background, notification fd 3 -> ready_file."""
+        self.background(f'exec {S6}/{service}/run 3>"$1" >/tmp/{service}.log 2>&1', ready_file)
+
+    def background(self, script: str, *args: str) -> None:
+        """Start a bash script detached (its output is not collected)."""
+        self.docker.container.execute(
+            self.container, ["bash", "-c", script, "bash", *args], detach=True
+        )
+
+    def wait_for(self, condition: str, seconds: int = 15) -> None:
+        """Wait inside the container until the bash condition holds (bounded by `timeout`)."""
+        loop = 'until eval "$1"; do sleep 0.1; done'
+        result = self.sh(f"timeout {seconds} bash -c '{loop}' wait \"$1\"", condition)
+        assert result.rc == 0, f"timed out after {seconds}s waiting for: {condition}"
+
+    def accounts(self) -> str:
+        """Snapshot of the account databases and /home, to prove that nothing changed."""
+        return self.ok("cat /etc/passwd /etc/group /etc/shadow /etc/gshadow; find /home | sort")

@@ -1,0 +1,122 @@
+"""Container tier: the Xvnc command line built from /etc/kasm/kasmvnc.conf and the GPU env."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from python_on_whales import DockerClient
+from runtime.harness import Box, build_image
+
+ARGS = "/usr/lib/helios/kasmvnc-args.sh"
+FIXED = [
+    ":1",
+    "-interface",
+    "127.0.0.1",
+    "-websocketPort",
+    "6901",
+    "-disableBasicAuth",
+    "-SecurityTypes",
+    "None",
+    "-httpd",
+    "/usr/local/share/kasmvnc/www",
+    "-sslOnly=0",
+]
+
+
+@pytest.fixture(scope="module")
+def image(docker: DockerClient, debian_image: str) -> str:
+    return build_image(docker, debian_image)
+
+
+@pytest.fixture
+def box(docker: DockerClient, image: str) -> Iterator[Box]:
+    with Box(docker, image) as container:
+        yield container
+
+
+def xvnc_args(box: Box, conf: str | None = None, **variables: str) -> list[str]:
+    if conf is not None:
+        box.put("/tmp/kasmvnc.conf", conf)
+        variables["HELIOS_KASMVNC_CONF"] = "/tmp/kasmvnc.conf"
+    prefix = " ".join(f"{key}={value}" for key, value in variables.items())
+    return box.ok(f"env {prefix} {ARGS}").splitlines()
+
+
+def test_shipped_conf_starts_offline_on_loopback(box: Box) -> None:
+    args = xvnc_args(box)
+    assert args[: len(FIXED)] == FIXED
+    settings = args[len(FIXED) :]
+    assert settings == [
+        "-PublicIP=127.0.0.1",
+        "-FrameRate=60",
+        "-DynamicQualityMin=4",
+        "-DynamicQualityMax=7",
+        "-PreferBandwidth=1",
+        "-FreeKeyMappings=1",
+        "-BlacklistThreshold=0",
+        "-DLP_ClipDelay=0",
+        "-AlwaysShared=1",
+        "-RectThreads=0",
+        "-geometry",
+        "1920x1080",
+        "-depth",
+        "24",
+    ]
+    assert "-hw3d" not in args  # no /dev/dri in this container
+
+
+def test_public_ip_defaults_to_loopback_and_values_are_converted(box: Box) -> None:
+    args = xvnc_args(box, "# comment\n\n  FrameRate 30\r\nAlwaysShared false\nudpPort 0\n")
+    assert args[len(FIXED) :] == [
+        "-FrameRate=30",
+        "-AlwaysShared=0",
+        "-udpPort=0",
+        "-PublicIP=127.0.0.1",
+    ]
+    assert "-PublicIP=10.1.2.3" in xvnc_args(box, "PublicIP 10.1.2.3\n")
+
+
+def test_render_node_enables_dri3_unless_disabled(box: Box) -> None:
+    box.ok("mkdir -p /dev/dri && mknod /dev/dri/renderD128 c 226 128")
+    box.ok("mknod /dev/dri/renderD129 c 226 129")
+    assert xvnc_args(box)[-3:] == ["-hw3d", "-drinode", "/dev/dri/renderD128"]
+    assert xvnc_args(box, DRINODE="/dev/dri/renderD129")[-3:] == [
+        "-hw3d",
+        "-drinode",
+        "/dev/dri/renderD129",
+    ]
+    assert "-hw3d" not in xvnc_args(box, DISABLE_DRI="true")
+    bad = box.sh(f"DRINODE=/dev/null/x {ARGS}")
+    assert bad.rc == 2
+    assert bad.err_lines == [
+        "[helios] DRINODE must be a render node character device, '/dev/null/x' is not"
+    ]
+
+
+BAD_CONF = [
+    ("Foo 1\n", 1, "unknown setting 'Foo' (supported: "),
+    ("\n# x\nwebsocketPort 7000\n", 3, "websocketPort is fixed by Helios"),
+    ("interface 0.0.0.0\n", 1, "interface is fixed by Helios"),
+    ("FrameRate fast\n", 1, "FrameRate must be an integer from 1 to 240, got 'fast'"),
+    ("FrameRate 0\n", 1, "FrameRate must be an integer from 1 to 240, got '0'"),
+    ("FrameRate 30\nFrameRate 60\n", 2, "FrameRate is already set on line 1"),
+    ("PreferBandwidth yes\n", 1, "PreferBandwidth must be true or false, got 'yes'"),
+    ("geometry 1920x1080 extra\n", 1, "geometry takes exactly one value"),
+    ("geometry big\n", 1, "geometry must be WIDTHxHEIGHT"),
+    ("depth\n", 1, "depth needs a value"),
+    ("depth 8\n", 1, "depth must be 16, 24 or 32, got '8'"),
+    ("PublicIP auto\n", 1, "PublicIP must be an IPv4 or IPv6 address, got 'auto'"),
+    ("udpPort 70000\n", 1, "udpPort must be an integer from 0 to 65535, got '70000'"),
+]
+
+
+@pytest.mark.parametrize(("conf", "line", "message"), BAD_CONF, ids=[c[2][:24] for c in BAD_CONF])
+def test_bad_conf_line_is_rejected_with_its_location(
+    box: Box, conf: str, line: int, message: str
+) -> None:
+    box.put("/tmp/kasmvnc.conf", conf)
+    result = box.sh(f"HELIOS_KASMVNC_CONF=/tmp/kasmvnc.conf {ARGS}")
+    assert result.rc == 2
+    assert len(result.err_lines) == 1
+    assert result.err_lines[0].startswith(f"[helios] /tmp/kasmvnc.conf:{line}: {message}")

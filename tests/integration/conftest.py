@@ -1,0 +1,110 @@
+"""Integration suite (tier 3): the full Helios image of every distro in the matrix.
+
+Image per distro: $HELIOS_IMAGE_<DISTRO> (upper case, `-` -> `_`, an existing local tag) or the
+bake dev tag `helios:<distro>` when it exists locally. Without one, the distro's cases skip with
+one message naming the build command. Each distro gets one container (module scope) started
+with USER/UID/GID/PASSWORD, an init.d hook and a services.d/custom.sh mounted; the fixture waits
+for /health 200 with a testcontainers wait strategy and times it.
+
+Environment: TESTCONTAINERS_RYUK_DISABLED=true where no registry answers (Ryuk is pulled from
+Docker Hub); HELIOS_IT_TIMEOUT (seconds, default 180) bounds every wait.
+"""
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from itsetup import (
+    CREDS,
+    CUSTOM,
+    CUSTOM_PATH,
+    DISTROS,
+    GID,
+    HOOK,
+    HOOK_PATH,
+    TIMEOUT,
+    UID,
+    USER,
+    Desktop,
+)
+from python_on_whales import DockerClient
+from testcontainers.core.container import DockerContainer
+
+from helios import integration
+from helios.matrix import Distro
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/integration/" in str(item.path).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def docker_client() -> DockerClient:
+    client = DockerClient()
+    problem = integration.engine_problem(client)
+    if problem:
+        pytest.skip(f"{problem}; start one with `.ci/engine.sh start`")
+    return client
+
+
+@pytest.fixture(scope="session")
+def images(docker_client: DockerClient) -> dict[str, tuple[str | None, str]]:
+    """Per distro (image, "") or (None, reason); one shared reason when no image exists at all."""
+    found = {d.name: integration.resolve_image(d, docker_client) for d in DISTROS}
+    if all(image is None for image, _ in found.values()):
+        reason = (
+            "no Helios image is available (looked for HELIOS_IMAGE_<DISTRO> and "
+            "helios:<distro>): build one with `invoke build <distro>` "
+            "(offline: `invoke build --sources DIR <distro>`)"
+        )
+        return {name: (None, reason) for name in found}
+    return found
+
+
+@pytest.fixture(scope="module", params=DISTROS, ids=[d.name for d in DISTROS])
+def helios_image(
+    request: pytest.FixtureRequest, images: dict[str, tuple[str | None, str]]
+) -> tuple[Distro, str]:
+    distro: Distro = request.param
+    image, reason = images[distro.name]
+    if image is None:
+        pytest.skip(reason)
+    return distro, image
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def desktop(
+    helios_image: tuple[Distro, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Desktop]:
+    distro, image = helios_image
+    files = tmp_path_factory.mktemp(f"helios-{distro.name}")
+    container = (
+        DockerContainer(image)
+        .with_name(f"helios-test-{distro.name}-{uuid.uuid4().hex[:8]}")
+        .with_exposed_ports(3000)
+        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password)
+        .with_volume_mapping(_write(files / "hook.sh", HOOK), HOOK_PATH)
+        .with_volume_mapping(_write(files / "custom.sh", CUSTOM), CUSTOM_PATH)
+    )
+    started = time.monotonic()
+    with container:
+        try:
+            ready = integration.wait_ready(
+                container, integration.health_strategy(3000, timeout=TIMEOUT), started
+            )
+        except TimeoutError as exc:
+            logs = b"\n".join(container.get_logs()).decode(errors="replace")
+            pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs[-3000:]}")
+        host, port = integration.host_port(container, 3000)
+        yield Desktop(distro, image, container, host, port, ready)

@@ -1,0 +1,111 @@
+"""Issue 5 assertions against each distro's running Helios container (see conftest.py)."""
+
+import re
+
+import pytest
+from itsetup import CREDS, CUSTOM_PID, GID, HOOK_OUT, TIMEOUT, UID, USER, Desktop
+from python_on_whales import DockerClient
+from testcontainers.core.wait_strategies import ExecWaitStrategy
+
+from helios import integration, measure
+from helios.integration import AuthProxy, Credentials
+from helios.integration_screens import RenderedPageWaitStrategy, chromium_binary
+
+REPORTS = measure.REPORT_FILE.parent
+DESKTOP_PROCESSES = ("Xvnc", "xfce4-session", "node")
+
+
+def sh(desktop: Desktop, script: str) -> str:
+    result = desktop.container.exec(["sh", "-c", script])
+    output = result.output.decode(errors="replace")
+    assert result.exit_code == 0, f"`{script}` exited {result.exit_code}: {output}"
+    return output.strip()
+
+
+def test_user_has_requested_ids_and_owns_home(desktop: Desktop) -> None:
+    name, _, uid, gid, _, home, _ = sh(desktop, f"getent passwd {USER}").split(":")
+    assert (name, int(uid), int(gid)) == (USER, UID, GID)
+    assert sh(desktop, f"stat -c %u:%g {home}") == f"{UID}:{GID}"
+
+
+def test_init_hook_ran_as_root_before_the_user_existed(desktop: Desktop) -> None:
+    assert sh(desktop, f"cat {HOOK_OUT}") == "user=absent uid=0"
+
+
+def test_custom_service_runs_and_is_restarted_after_kill(desktop: Desktop) -> None:
+    running = f'p=$(cat {CUSTOM_PID} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p"'
+    ExecWaitStrategy(["sh", "-c", running]).with_startup_timeout(TIMEOUT).wait_until_ready(
+        desktop.container
+    )
+    old = sh(desktop, f"cat {CUSTOM_PID}")
+    sh(desktop, f"kill -KILL {old}")
+    restarted = f'p=$(cat {CUSTOM_PID}) && [ "$p" != {old} ] && kill -0 "$p"'
+    ExecWaitStrategy(["sh", "-c", restarted]).with_startup_timeout(60).wait_until_ready(
+        desktop.container
+    )
+
+
+def test_port_3000_needs_credentials_and_serves_the_kasm_web_client(desktop: Desktop) -> None:
+    assert integration.http_get(f"{desktop.url}/")[0] == 401
+    assert integration.http_get(f"{desktop.url}/", Credentials(USER, "not-the-password"))[0] == 401
+    assert integration.http_get(f"{desktop.url}/", CREDS)[0] == 200
+    status, body = integration.http_get(f"{desktop.url}/vnc/index.html", CREDS)
+    assert status == 200
+    assert re.search(r"kasm", body, re.IGNORECASE) and "<script" in body
+
+
+def test_health_is_200_without_credentials_once_up(desktop: Desktop) -> None:
+    assert integration.http_get(f"{desktop.url}/health")[0] == 200
+    assert 0 < desktop.ready_seconds <= TIMEOUT
+
+
+def test_websocket_path_upgrades_with_credentials_and_origin(desktop: Desktop) -> None:
+    origin = desktop.url
+    probe = (desktop.host, desktop.port, "/websockify")
+    assert integration.websocket_upgrade(*probe, None, origin)[0] == 401
+    assert integration.websocket_upgrade(*probe, CREDS, origin)[0] == 101
+
+
+def test_desktop_processes_run_as_the_user(docker_client: DockerClient, desktop: Desktop) -> None:
+    procs = integration.processes(docker_client, desktop.id)
+    for name in DESKTOP_PROCESSES:
+        found = integration.find(procs, name)
+        assert found, f"no {name} process; running: {sorted({p.comm for p in procs})}"
+        assert {p.uid for p in found} == {UID}, f"{name} owners: {[(p.pid, p.uid) for p in found]}"
+
+
+def test_password_is_in_no_process_arguments(docker_client: DockerClient, desktop: Desktop) -> None:
+    procs = integration.processes(docker_client, desktop.id)
+    assert len(procs) > 5
+    leaking = [p.pid for p in procs if CREDS.password in p.cmdline]
+    assert leaking == [], f"PASSWORD in the arguments of pids {leaking}"
+
+
+def test_screenshot_shows_a_rendered_desktop(desktop: Desktop) -> None:
+    if chromium_binary() is None:
+        pytest.skip("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
+    shot = REPORTS / "screenshots" / f"{desktop.distro.name}.png"
+    # The proxy adds the credentials, so they appear in no browser argument or URL.
+    with AuthProxy(desktop.host, desktop.port, CREDS) as proxy:
+        waiter = RenderedPageWaitStrategy(f"{proxy.url}/", shot).with_startup_timeout(TIMEOUT)
+        waiter.wait_until_ready(desktop.container)
+    assert shot.is_file()
+    assert waiter.last is not None and waiter.last.rendered, waiter.last
+
+
+def test_record_measurements(docker_client: DockerClient, desktop: Desktop) -> None:
+    """Runs last for its distro: the desktop has been up through every test above."""
+    size = int(docker_client.image.inspect(desktop.image).size)
+    memory = integration.memory_bytes(docker_client, desktop.id)
+    measure.record(
+        desktop.distro.name,
+        {
+            "image": desktop.image,
+            "size_bytes": size,
+            "start_seconds": round(desktop.ready_seconds, 2),
+            "idle_memory_bytes": memory,
+        },
+    )
+    report = measure.load_report(measure.REPORT_FILE)[desktop.distro.name]
+    assert report["size_bytes"] == size > 0
+    assert report["idle_memory_bytes"] == memory > 0

@@ -1,0 +1,167 @@
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from bakeutil import blocks, eval_tags, resolved_target
+
+from helios import HeliosError, bake, manifest, matrix, tags
+
+DATA_MANIFEST = Path(__file__).parent / "data" / "sources.toml"
+DISTROS = matrix.load()
+NAMES = [d.name for d in DISTROS]
+
+
+@pytest.fixture(scope="module")
+def rendered() -> str:
+    return bake.render(manifest_file=DATA_MANIFEST)
+
+
+def test_render_is_deterministic(rendered):
+    assert bake.render(manifest_file=DATA_MANIFEST) == rendered
+
+
+def test_committed_bake_file_matches_a_fresh_render():
+    assert bake.OUTPUT.read_text() == bake.render(), "docker-bake.hcl is stale: run `invoke bake`"
+
+
+def test_groups(rendered):
+    groups = blocks(rendered, "group")
+    assert groups["default"]["targets"] == NAMES
+    assert groups["debian"]["targets"] == ["bookworm", "sid", "kali"]
+    assert groups["ubuntu"]["targets"] == ["noble", "jammy"]
+    assert groups["rhel"]["targets"] == ["rocky-9", "alma-9"]
+
+
+def test_one_target_per_distro_plus_abstract_common(rendered):
+    assert sorted(blocks(rendered, "target")) == sorted([*NAMES, "_common"])
+
+
+def test_variables_are_prefixed_and_defaulted(rendered):
+    variables = blocks(rendered, "variable")
+    assert all(name.startswith("HELIOS_") for name in variables)
+    assert variables["HELIOS_REPO"]["default"] == "helios"
+    assert variables["HELIOS_CHANNEL"]["default"] == "dev"
+    assert variables["HELIOS_VERSION"]["default"] == "0.1.0"
+    assert variables["HELIOS_PLATFORMS"]["default"] == "linux/amd64"
+
+
+@pytest.mark.parametrize("distro", DISTROS, ids=NAMES)
+def test_target_context_args_and_labels(rendered, distro):
+    target = resolved_target(rendered, distro.name)
+    assert target["context"] == "."
+    assert target["dockerfile"] == "Dockerfile"
+    assert target["platforms"] == '${split(",", HELIOS_PLATFORMS)}'
+    args = target["args"]
+    assert args["BASE_IMAGE"] == distro.image
+    assert args["DISTRO"] == distro.name
+    assert args["FAMILY"] == distro.family
+    assert args["XORG_VERSION"] == distro.xorg
+    assert args["WEBRTC"] == ("true" if distro.webrtc else "false")
+    assert args["HELIOS_VERSION"] == "HELIOS_VERSION"
+    for key, value in manifest.load(DATA_MANIFEST).build_args().items():
+        assert args[key] == value
+    labels = target["labels"]
+    assert labels["org.opencontainers.image.title"] == f"Helios {distro.name}"
+    assert labels["org.opencontainers.image.base.name"] == distro.image
+    assert labels["org.opencontainers.image.version"] == "HELIOS_VERSION"
+    assert labels["org.opencontainers.image.revision"] == "HELIOS_REVISION"
+    assert labels["org.opencontainers.image.source"] == "HELIOS_SOURCE_URL"
+    assert "timestamp()" in labels["org.opencontainers.image.created"]
+    assert target["tags"] == f'${{tags("{distro.name}")}}'
+
+
+EXPECTED = {
+    "dev": ["{repo}:{d}", "{repo}:v{v}-{d}"],
+    "release": ["{repo}:v{v}-{d}"],
+    "unstable": ["{repo}:unstable-{d}"],
+    "testing": ["{repo}:testing-{d}"],
+}
+
+
+@pytest.mark.parametrize("channel", sorted(EXPECTED))
+@pytest.mark.parametrize("distro", NAMES)
+def test_tags_per_channel(rendered, channel, distro):
+    repo = "ghcr.io/org/helios"
+    want = [t.format(repo=repo, v="1.2.3", d=distro) for t in EXPECTED[channel]]
+    assert eval_tags(rendered, channel, repo, "1.2.3", distro) == want
+    assert tags.tags(channel, repo, "1.2.3", distro) == want
+
+
+def test_unknown_channel_is_an_error(rendered):
+    with pytest.raises(KeyError):
+        eval_tags(rendered, "nightly", "helios", "1.2.3", "sid")
+    with pytest.raises(HeliosError, match="unknown channel 'nightly'"):
+        tags.tags("nightly", "helios", "1.2.3", "sid")
+
+
+def test_missing_xorg_source_is_reported(tmp_path):
+    text = DATA_MANIFEST.read_text()
+    cut = text.index('[sources."xorg-server-1.20.14"]')
+    path = tmp_path / "sources.toml"
+    path.write_text(text[:cut])
+    with pytest.raises(HeliosError, match=r"xorg-server-<version> source .* rocky-9, alma-9"):
+        bake.render(manifest_file=path)
+
+
+def test_unsafe_values_are_refused(tmp_path):
+    path = tmp_path / "distros.toml"
+    path.write_text(
+        matrix.MATRIX_FILE.read_text().replace('"debian:bookworm"', '"debian:${evil}"', 1)
+    )
+    with pytest.raises(HeliosError, match="cannot be written into HCL"):
+        bake.render(matrix_file=path, manifest_file=DATA_MANIFEST)
+
+
+def test_check_reports_stale_file(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "docker-bake.hcl"
+    stale.write_text("# old\n")
+    monkeypatch.setattr(bake, "OUTPUT", stale)
+    assert bake.main(["--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+
+
+BUILDX = (
+    shutil.which("docker")
+    and subprocess.run(["docker", "buildx", "version"], capture_output=True, check=False).returncode
+    == 0
+)
+
+
+@pytest.mark.buildx
+@pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
+@pytest.mark.parametrize("channel", sorted(EXPECTED))
+def test_buildx_bake_print_accepts_committed_file(channel):
+    env = {**os.environ, "HELIOS_CHANNEL": channel, "HELIOS_REPO": "reg.example/helios"}
+    out = subprocess.run(
+        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT)],
+        cwd=bake.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    printed = json.loads(out)
+    assert printed["group"]["default"]["targets"] == NAMES
+    assert sorted(printed["target"]) == sorted(NAMES)
+    version = blocks(bake.OUTPUT.read_text(), "variable")["HELIOS_VERSION"]["default"]
+    for name in NAMES:
+        want = tags.tags(channel, "reg.example/helios", version, name)
+        assert printed["target"][name]["tags"] == want
+
+
+@pytest.mark.buildx
+@pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
+def test_buildx_rejects_unknown_channel():
+    env = {**os.environ, "HELIOS_CHANNEL": "nightly"}
+    result = subprocess.run(
+        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT)],
+        cwd=bake.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0

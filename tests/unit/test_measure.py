@@ -1,0 +1,138 @@
+"""helios.measure: budget.toml, the measurements report and the budget table's verdict."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from helios import HeliosError, matrix, measure
+
+NAMES = matrix.names(matrix.load())
+# The published image sizes (spec README) the budget starts from.
+SPEC_SIZES_GB = {
+    "bookworm": 1.68,
+    "sid": 1.79,
+    "kali": 1.73,
+    "noble": 1.48,
+    "jammy": 1.48,
+    "rocky-9": 1.82,
+    "alma-9": 1.61,
+}
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def good_report(tmp_path: Path, **override: float) -> Path:
+    report = tmp_path / "m.toml"
+    for name in NAMES:
+        values = {"size_bytes": 1.0e9, "start_seconds": 20.0, "idle_memory_bytes": 500 * 2**20}
+        measure.record(name, values | override, report)
+    return report
+
+
+def test_repo_budget_covers_every_distro_with_the_spec_sizes() -> None:
+    budget = measure.load_budget(measure.BUDGET_FILE, NAMES)
+    assert set(budget) == set(NAMES)
+    assert {name: limits["size_gb"] for name, limits in budget.items()} == SPEC_SIZES_GB
+    for limits in budget.values():
+        assert set(limits) == {"size_gb", "start_seconds", "idle_memory_mib"}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[defaults]\nstart_seconds = -1\n", "'start_seconds' must be a positive number"),
+        ("[defaults]\nstart_seconds = true\n", "'start_seconds' must be a positive number"),
+        ("[defaults]\nspeed = 1\n", r"\[defaults\] unknown key\(s\) speed"),
+        ("[distro.hurd]\nsize_gb = 1\n", r"unknown distro\(s\) hurd"),
+        ("size_gb = 1\n", r"unknown top-level key\(s\) size_gb"),
+        (
+            "[defaults]\nstart_seconds = 1\nidle_memory_mib = 1\n",
+            "bookworm has no budget for size_gb",
+        ),
+    ],
+)
+def test_bad_budget_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(HeliosError, match=message):
+        measure.load_budget(write(tmp_path / "b.toml", text), NAMES)
+
+
+def test_distro_table_overrides_defaults(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "b.toml",
+        "[defaults]\nstart_seconds = 60\nidle_memory_mib = 900\nsize_gb = 2\n"
+        "[distro.sid]\nstart_seconds = 90\n",
+    )
+    budget = measure.load_budget(path, ["bookworm", "sid"])
+    assert budget["sid"] == {"start_seconds": 90.0, "idle_memory_mib": 900.0, "size_gb": 2.0}
+    assert budget["bookworm"]["start_seconds"] == 60.0
+
+
+def test_record_merges_distros_and_writes_toml(tmp_path: Path) -> None:
+    report = tmp_path / "reports" / "m.toml"
+    measure.record("sid", {"image": "helios:sid", "size_bytes": 5}, report)
+    measure.record("bookworm", {"start_seconds": 12.5}, report)
+    measure.record("sid", {"start_seconds": 30.0}, report)
+    data = tomllib.loads(report.read_text())
+    assert list(data) == ["bookworm", "sid"]
+    assert data["sid"]["size_bytes"] == 5 and data["sid"]["start_seconds"] == 30.0
+    assert data["sid"]["image"] == "helios:sid"
+    assert data["bookworm"]["measured_at"].endswith("Z")
+
+
+def test_record_rejects_unknown_measurements(tmp_path: Path) -> None:
+    with pytest.raises(HeliosError, match=r"unknown measurement\(s\) cpu"):
+        measure.record("sid", {"cpu": 1}, tmp_path / "m.toml")
+    assert not (tmp_path / "m.toml").exists()
+
+
+def test_within_budget_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert measure.run(["--report", str(good_report(tmp_path))]) == 0
+    out = capsys.readouterr().out
+    assert out.count(" ok") == 3 * len(NAMES)
+    assert "OVER" not in out and "MISSING" not in out
+
+
+def test_an_oversized_image_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = good_report(tmp_path)
+    measure.record("noble", {"size_bytes": 1.49e9}, report)  # budget 1.48 GB
+    assert measure.run(["--report", str(report)]) == 1
+    captured = capsys.readouterr()
+    over = [line for line in captured.out.splitlines() if "OVER" in line]
+    assert len(over) == 1 and over[0].split()[:2] == ["noble", "size"]
+    assert "1 value(s) over budget" in captured.err
+
+
+def test_slow_start_and_memory_fail_too(tmp_path: Path) -> None:
+    assert measure.run(["--report", str(good_report(tmp_path, start_seconds=61.0))]) == 1
+    assert measure.run(["--report", str(good_report(tmp_path, idle_memory_bytes=2**31))]) == 1
+
+
+def test_missing_measurements_are_reported_not_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "m.toml"
+    measure.record("bookworm", {"size_bytes": 1.0e9}, report)
+    assert measure.run(["--report", str(report), "bookworm"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("MISSING") == 2
+    assert measure.run(["--report", str(report), "--allow-missing", "bookworm"]) == 0
+    assert "reported only (--allow-missing): 2 measurement(s)" in capsys.readouterr().err
+    assert measure.run(["--report", str(tmp_path / "absent.toml"), "--allow-missing"]) == 0
+    assert capsys.readouterr().out.count("MISSING") == 3 * len(NAMES)
+
+
+def test_bad_input_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    budget = write(tmp_path / "b.toml", "[defaults]\nsize_gb = 0\n")
+    assert measure.run(["--budget", str(budget)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'size_gb' must be a positive number" in err[0]
+    assert measure.run(["hurd"]) == 2
+    assert "unknown distro 'hurd'" in capsys.readouterr().err
+    bad_report = write(tmp_path / "m.toml", "[sid]\nsize_bytes = -3\n")
+    assert measure.run(["--report", str(bad_report)]) == 2

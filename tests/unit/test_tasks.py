@@ -1,0 +1,220 @@
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from invoke.context import Context
+from invoke.exceptions import Exit
+
+from helios import HeliosError, bake, matrix
+from helios import tasks as t
+
+NAMES = matrix.names(matrix.load())
+
+
+class FakeDocker:
+    """Records python-on-whales calls (buildx.bake, compose.up/down) with the client kwargs."""
+
+    def __init__(self, calls: list, **kwargs):
+        self.kwargs = kwargs
+        self.calls = calls
+        self.buildx = SimpleNamespace(bake=self._rec("bake"))
+        self.compose = SimpleNamespace(up=self._rec("up"), down=self._rec("down"))
+
+    def _rec(self, name):
+        def call(**kwargs):
+            self.calls.append((name, self.kwargs, kwargs, os.environ.get("HELIOS_IMAGE")))
+
+        return call
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    recorded: list = []
+    monkeypatch.setattr(t, "docker_client", lambda **kw: FakeDocker(recorded, **kw))
+    monkeypatch.setattr(t, "git_revision", lambda root=None: "abc123")
+    monkeypatch.setattr(bake, "is_current", lambda output=None: True)
+    monkeypatch.delenv(t.CA_ENV, raising=False)
+    return recorded
+
+
+def test_namespace_has_every_task():
+    ns = t.namespace()
+    assert set(ns.task_names) == {*NAMES, "build", "bake", "up", "down", "lint", "format"} | {
+        "sources",
+        "release",
+    }
+
+
+def test_every_task_is_documented_in_one_short_line():
+    for name, task in t.namespace().tasks.items():
+        first = (task.__doc__ or "").strip().splitlines()
+        assert first, name
+        assert len(first[0]) <= 64, name
+
+
+def test_build_calls_bake_with_targets_file_load_and_variables(calls):
+    t.build_images(matrix.select(matrix.load(), ["bookworm", "sid"]))
+    ((name, client, kwargs, _),) = calls
+    assert name == "bake"
+    assert client == {}
+    assert kwargs == {
+        "targets": ["bookworm", "sid"],
+        "files": [bake.OUTPUT],
+        "load": True,
+        "set": {},
+        "variables": {"HELIOS_CHANNEL": "dev", "HELIOS_REVISION": "abc123"},
+    }
+
+
+def test_build_with_platform_channel_and_ca(calls, tmp_path):
+    ca = tmp_path / "ca.pem"
+    ca.write_text("cert")
+    t.build_images(
+        matrix.select(matrix.load(), ["noble"]),
+        platform="linux/arm64",
+        channel="unstable",
+        ca_bundle=str(ca),
+    )
+    kwargs = calls[0][2]
+    assert kwargs["variables"]["HELIOS_PLATFORMS"] == "linux/arm64"
+    assert kwargs["variables"]["HELIOS_CHANNEL"] == "unstable"
+    assert kwargs["set"] == {"*.secrets": f"id=helios-ca,src={ca.resolve()}"}
+
+
+def test_ca_bundle_from_environment(calls, tmp_path, monkeypatch):
+    ca = tmp_path / "corp.pem"
+    ca.write_text("cert")
+    monkeypatch.setenv(t.CA_ENV, str(ca))
+    t.build_images(matrix.select(matrix.load(), ["sid"]))
+    assert calls[0][2]["set"] == {"*.secrets": f"id=helios-ca,src={ca.resolve()}"}
+
+
+def test_bad_inputs_change_nothing(calls, tmp_path):
+    with pytest.raises(HeliosError, match="is not a file"):
+        t.build_images(matrix.load()[:1], ca_bundle=str(tmp_path / "missing.pem"))
+    with pytest.raises(HeliosError, match="unknown channel"):
+        t.build_images(matrix.load()[:1], channel="nightly")
+    with pytest.raises(HeliosError, match="cannot be loaded"):
+        t.build_images(matrix.load()[:1], platform="linux/amd64,linux/arm64")
+    assert calls == []
+
+
+def test_build_with_sources_folder_stages_and_overrides(calls, tmp_path, monkeypatch):
+    import helios.sources as source_folder
+
+    staged: list[Path] = []
+    verified: list[Path] = []
+    monkeypatch.setattr(source_folder, "verify_folder", verified.append)
+    monkeypatch.setattr(source_folder, "stage", staged.append)
+    monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {"*.args.OFFLINE": "true"})
+    t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
+    assert verified == staged == [tmp_path.resolve()]
+    assert calls[0][2]["set"] == {"*.args.OFFLINE": "true"}
+
+
+def test_build_with_a_bad_sources_folder_builds_nothing(calls, tmp_path):
+    with pytest.raises(HeliosError, match="not a directory"):
+        t.build_images(matrix.load()[:1], sources=str(tmp_path / "missing"))
+    assert calls == []
+
+
+def test_distro_task_builds_then_composes_up_with_the_built_tag(calls):
+    task = t.namespace().tasks["noble"]
+    task(Context())
+    assert [c[0] for c in calls] == ["bake", "up"]
+    assert calls[0][2]["targets"] == ["noble"]
+    _, client, kwargs, image = calls[1]
+    assert client == {"compose_files": [t.COMPOSE_FILE]}
+    assert kwargs == {"detach": True, "wait": False, "force_recreate": True}
+    assert image == "helios:noble"
+    assert "HELIOS_IMAGE" not in os.environ
+
+
+def test_up_with_gpu_adds_the_gpu_compose_file(calls):
+    t.up(Context(), "jammy", gpu=True)
+    _, client, _, image = calls[0]
+    assert client == {"compose_files": [t.COMPOSE_FILE, t.COMPOSE_GPU_FILE]}
+    assert image == "helios:jammy"
+
+
+def test_up_rejects_unknown_distro_listing_valid(calls):
+    with pytest.raises(Exit) as err:
+        t.up(Context(), "buster")
+    assert "unknown distro 'buster'" in str(err.value.message)
+    assert ", ".join(NAMES) in str(err.value.message)
+    assert calls == []
+
+
+def test_down(calls):
+    t.down(Context())
+    assert calls[0][0] == "down"
+    assert calls[0][2] == {"remove_orphans": True}
+
+
+@pytest.mark.parametrize(
+    ("argv", "claimed"),
+    [
+        (["invoke", "build"], []),
+        (["invoke", "build", "bookworm", "sid"], ["bookworm", "sid"]),
+        (["invoke", "build", "--sources", "sid", "bookworm"], ["bookworm"]),
+        (["invoke", "build", "--sources=/x", "-c", "ca.pem", "rocky-9"], ["rocky-9"]),
+        (["invoke", "build", "noble", "up", "noble"], ["noble"]),
+        (["invoke", "lint"], []),
+    ],
+)
+def test_claimed_distros(argv, claimed):
+    assert t.claimed_distros(argv, "build", t.TASK_NAMES) == claimed
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["invoke", "build", "buster"], "unknown distro 'buster'; valid: " + ", ".join(NAMES)),
+        (["invoke", "build", "sid", "--sources", "x"], "put options before the distro names"),
+        (["invoke", "buster"], "unknown task or distro 'buster'; distros: " + ", ".join(NAMES)),
+    ],
+)
+def test_namespace_rejects_bad_command_lines(argv, message):
+    with pytest.raises(Exit) as err:
+        t.namespace(argv)
+    assert err.value.code == 1
+    assert message in str(err.value.message)
+
+
+def test_build_task_builds_claimed_names_and_stops_invoke(calls, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["invoke", "build", "bookworm", "sid"])
+    with pytest.raises(Exit) as err:
+        t.build(Context())
+    assert err.value.code == 0
+    assert calls[0][2]["targets"] == ["bookworm", "sid"]
+
+
+def test_build_task_without_names_builds_all(calls, monkeypatch):
+    monkeypatch.setattr("sys.argv", ["invoke", "build"])
+    t.build(Context())
+    assert calls[0][2]["targets"] == NAMES
+
+
+def test_stale_bake_file_is_rerendered_before_building(calls, monkeypatch):
+    written: list[bool] = []
+    monkeypatch.setattr(bake, "is_current", lambda output=None: False)
+    monkeypatch.setattr(bake, "write", lambda output=None: written.append(True))
+    t.build_images(matrix.load()[:1])
+    assert written == [True]
+    assert calls[0][0] == "bake"
+
+
+def test_lint_and_format_run_the_shared_commands(monkeypatch):
+    from invoke.context import MockContext
+    from invoke.runners import Result
+
+    monkeypatch.setattr(
+        t.lint, "lint_commands", lambda: [["ruff", "check", "."], ["hadolint", "Dockerfile"]]
+    )
+    monkeypatch.setattr(t.lint, "format_commands", lambda: [["shfmt", "-w", "a b.sh"]])
+    ctx = MockContext(run={"ruff check .": Result(), "hadolint Dockerfile": Result(exited=1)})
+    with pytest.raises(Exit, match="failed: hadolint"):
+        t.lint_task(ctx)
+    ctx = MockContext(run={"shfmt -w 'a b.sh'": Result()})
+    t.format_task(ctx)
