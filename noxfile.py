@@ -24,10 +24,7 @@ def _docker_env() -> dict[str, str]:
 def lint(session: nox.Session) -> None:
     """ruff, shellcheck, shfmt, hadolint and the bake drift check."""
     _install(session)
-    from helios.lint import lint_commands
-
-    for command in lint_commands():
-        session.run(*command)
+    session.run("python", "-m", "helios.lint")
 
 
 @nox.session(python=PYTHON)

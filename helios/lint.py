@@ -73,3 +73,28 @@ def format_commands(root: Path = ROOT) -> list[list[str]]:
     if scripts:
         commands.append(["shfmt", "-w", *SHFMT_STYLE, *scripts])
     return commands
+
+
+def run_all(commands: list[list[str]], root: Path = ROOT) -> list[str]:
+    """Run every command from `root` (all of them, even after a failure); return the failed ones."""
+    failed = []
+    for command in commands:
+        print("$", subprocess.list2cmdline(command), flush=True)
+        if subprocess.run(command, cwd=root, check=False).returncode != 0:
+            failed.append(command[0] if command[0] != sys.executable else "helios.bake --check")
+    return failed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m helios.lint [--format]`: every static check (or formatter); 1 if any fails."""
+    args = sys.argv[1:] if argv is None else argv
+    commands = format_commands() if args == ["--format"] else lint_commands()
+    failed = run_all(commands)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -72,3 +72,11 @@ def chromium() -> str:
     if binary is None:
         _unavailable("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
     return str(binary)
+
+
+@pytest.fixture(scope="module")
+def runtime_image(docker: DockerClient, debian_image: str) -> str:
+    """The runtime test image for the current Debian base: Debian packages + common/root."""
+    from runtime.harness import build_image
+
+    return build_image(docker, debian_image)

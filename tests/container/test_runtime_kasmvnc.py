@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from python_on_whales import DockerClient
-from runtime.harness import Box, build_image
+from runtime.harness import Box
 
 ARGS = "/usr/lib/helios/kasmvnc-args.sh"
 FIXED = [
@@ -24,14 +24,9 @@ FIXED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def image(docker: DockerClient, debian_image: str) -> str:
-    return build_image(docker, debian_image)
-
-
 @pytest.fixture
-def box(docker: DockerClient, image: str) -> Iterator[Box]:
-    with Box(docker, image) as container:
+def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
+    with Box(docker, runtime_image) as container:
         yield container
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from python_on_whales import DockerClient
-from runtime.harness import SECRETS, Box, build_image
+from runtime.harness import SECRETS, Box
 
 FAKE_XVNC = r"""#!/usr/bin/python3
 import http.server, os, socket, sys
@@ -25,14 +25,9 @@ http.server.HTTPServer(("127.0.0.1", 6901), http.server.SimpleHTTPRequestHandler
 """
 
 
-@pytest.fixture(scope="module")
-def image(docker: DockerClient, debian_image: str) -> str:
-    return build_image(docker, debian_image)
-
-
 @pytest.fixture
-def box(docker: DockerClient, image: str) -> Iterator[Box]:
-    with Box(docker, image) as container:
+def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
+    with Box(docker, runtime_image) as container:
         container.set_env(USER="alice", UID="1234", PASSWORD="pw")
         for service in ("init-hooks", "init-user", "init-devices"):
             assert container.up(service).rc == 0

@@ -10,20 +10,15 @@ from pathlib import Path
 
 import pytest
 from python_on_whales import DockerClient
-from runtime.harness import ENV_DIR, Box, build_image
+from runtime.harness import ENV_DIR, Box
 
 ID_RULE = "must be a decimal integer from 1 to 60000"
 SYSTEM_ACCOUNT = "must not be a system account name"
 
 
-@pytest.fixture(scope="module")
-def image(docker: DockerClient, debian_image: str) -> str:
-    return build_image(docker, debian_image)
-
-
 @pytest.fixture
-def box(docker: DockerClient, image: str) -> Iterator[Box]:
-    with Box(docker, image) as container:
+def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
+    with Box(docker, runtime_image) as container:
         yield container
 
 
@@ -212,12 +207,12 @@ def write_hooks(folder: Path, names: list[str], failing: str | None = None) -> N
 
 
 def test_hooks_run_in_lexical_order_read_only_without_x_bit(
-    docker: DockerClient, image: str, tmp_path: Path
+    docker: DockerClient, runtime_image: str, tmp_path: Path
 ) -> None:
     names = ["20-third.sh", "a-lower", "02-first", "B-upper", "10-second"]
     write_hooks(tmp_path / "init.d", names)
     volume = (str(tmp_path / "init.d"), "/etc/helios/init.d", "ro")
-    with Box(docker, image, volumes=[volume]) as box:
+    with Box(docker, runtime_image, volumes=[volume]) as box:
         assert box.sh("touch /etc/helios/init.d/x").rc != 0  # really read-only
         assert box.sh("test -x /etc/helios/init.d/02-first").rc != 0
         box.set_env(**env(HOOKVAR="from-env"))
@@ -228,10 +223,12 @@ def test_hooks_run_in_lexical_order_read_only_without_x_bit(
     assert all(line.endswith("uid=0 var=from-env user=no") for line in log)
 
 
-def test_failing_hook_stops_the_boot(docker: DockerClient, image: str, tmp_path: Path) -> None:
+def test_failing_hook_stops_the_boot(
+    docker: DockerClient, runtime_image: str, tmp_path: Path
+) -> None:
     write_hooks(tmp_path / "init.d", ["10-ok", "15-fail", "20-never"], failing="15-fail")
     volume = (str(tmp_path / "init.d"), "/etc/helios/init.d", "ro")
-    with Box(docker, image, volumes=[volume]) as box:
+    with Box(docker, runtime_image, volumes=[volume]) as box:
         box.set_env(**env())
         result = box.up("init-hooks")
         ran = box.ok("cut -d' ' -f1 /tmp/hooks.log").split()
@@ -267,7 +264,7 @@ def test_devices_are_made_accessible_through_groups(box: Box) -> None:
 
 
 def test_custom_service_runs_as_root_without_password(
-    docker: DockerClient, image: str, tmp_path: Path
+    docker: DockerClient, runtime_image: str, tmp_path: Path
 ) -> None:
     custom = tmp_path / "services.d"
     custom.mkdir()
@@ -275,7 +272,7 @@ def test_custom_service_runs_as_root_without_password(
         "id -u >/tmp/custom.out; env >>/tmp/custom.out; echo run >>/tmp/custom.runs\n"
     )
     (custom / "custom.sh").chmod(0o644)
-    with Box(docker, image, volumes=[(str(custom), "/etc/helios/services.d", "ro")]) as box:
+    with Box(docker, runtime_image, volumes=[(str(custom), "/etc/helios/services.d", "ro")]) as box:
         box.set_env(**env())
         assert box.up("init-user").rc == 0
         # Even if PASSWORD were still in the container environment, the service must not see it.

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from python_on_whales import DockerClient
-from runtime.harness import ENV_DIR, SECRETS, Box, build_image
+from runtime.harness import ENV_DIR, SECRETS, Box
 
 SHIM_PATH = "/opt/argv-shim:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Wrap the external commands the init scripts call so every argv they receive is logged.
@@ -34,14 +34,9 @@ echo xvnc-websockify >/srv/xvnc/websockify
 """
 
 
-@pytest.fixture(scope="module")
-def image(docker: DockerClient, debian_image: str) -> str:
-    return build_image(docker, debian_image)
-
-
 @pytest.fixture
-def box(docker: DockerClient, image: str) -> Iterator[Box]:
-    with Box(docker, image) as container:
+def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
+    with Box(docker, runtime_image) as container:
         container.ok(STUBS)
         yield container
 

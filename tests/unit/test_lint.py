@@ -49,3 +49,20 @@ def test_format_commands(tmp_path):
     commands = lint.format_commands(tmp_path)
     assert ["ruff", "format", "."] in commands
     assert ["shfmt", "-w", "-i", "4", "-ci", "a.sh", "run", "tool"] in commands
+
+
+def test_run_all_runs_every_command_and_reports_failures(tmp_path):
+    marker = tmp_path / "ran"
+    commands = [
+        [sys.executable, "-c", "raise SystemExit(3)"],
+        [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"],
+    ]
+    assert lint.run_all(commands, tmp_path) == ["helios.bake --check"]
+    assert marker.exists()
+
+
+def test_main_exit_code(monkeypatch):
+    monkeypatch.setattr(lint, "lint_commands", lambda: [[sys.executable, "-c", "pass"]])
+    assert lint.main([]) == 0
+    monkeypatch.setattr(lint, "lint_commands", lambda: [["false"]])
+    assert lint.main([]) == 1
