@@ -34,6 +34,12 @@ variable "HELIOS_SOURCE_URL" {
   default = ""
 }
 
+# The image of the snakeoil stage (its ssl-cert package makes the certificate pair); override
+# where ubuntu:noble cannot be pulled, e.g. HELIOS_SNAKEOIL_IMAGE=debian:bookworm.
+variable "HELIOS_SNAKEOIL_IMAGE" {
+  default = "ubuntu:noble"
+}
+
 # Tags by channel; an unknown HELIOS_CHANNEL is an error (index of a missing key).
 function "tags" {
   params = [distro]
@@ -68,7 +74,7 @@ target "_common" {
   platforms  = split(",", HELIOS_PLATFORMS)
   args = {
     HELIOS_VERSION = HELIOS_VERSION
-    SNAKEOIL_IMAGE = "ubuntu:noble"
+    SNAKEOIL_IMAGE = HELIOS_SNAKEOIL_IMAGE
     KASMVNC_DIGEST = "tar"
     KASMVNC_FILE = "kasmvnc-e647af5e281735d1c7fc676ca089201aeae7130a.tar.gz"
     KASMVNC_SHA256 = "1e85a30498c07b411b68391752609be77a613caca7ef3962279e681fa627e3cf"

@@ -35,6 +35,10 @@ CHROMIUM_FLAGS = (
 MAX_DOMINANT_SHARE = 0.85
 # ... and at least this many distinct colours appear (anti-aliased text and images do).
 MIN_COLOURS = 32
+# A drawn remote desktop: the area right of the web client's control bar and below its top strip
+# (x >= width/3, y >= height/8) is not one flat colour. The Kasm client with an empty canvas
+# passes `rendered` (its control bar is colourful) but leaves that area a single colour.
+MIN_DESKTOP_AREA_COLOURS = 16
 
 
 @dataclass(frozen=True)
@@ -55,10 +59,16 @@ class PictureStats:
     height: int
     colours: int
     dominant_share: float
+    desktop_area_colours: int
 
     @property
     def rendered(self) -> bool:
         return self.dominant_share <= MAX_DOMINANT_SHARE and self.colours >= MIN_COLOURS
+
+    @property
+    def desktop(self) -> bool:
+        """Rendered, and the remote desktop is drawn (not just the web client's controls)."""
+        return self.rendered and self.desktop_area_colours >= MIN_DESKTOP_AREA_COLOURS
 
 
 def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
@@ -129,11 +139,22 @@ def decode_png(data: bytes) -> Picture:
     return Picture(width, height, channels, rows)
 
 
+def _desktop_area_colours(picture: Picture) -> int:
+    step, left = picture.channels, picture.width // 3
+    area = {
+        row[x * step : (x + 1) * step]
+        for row in picture.rows[picture.height // 8 :]
+        for x in range(left, picture.width)
+    }
+    return len(area)
+
+
 def stats(picture: Picture) -> PictureStats:
     counts = Counter(picture.pixels())
     total = picture.width * picture.height
     share = counts.most_common(1)[0][1] / total if total else 1.0
-    return PictureStats(picture.width, picture.height, len(counts), share)
+    area = _desktop_area_colours(picture)
+    return PictureStats(picture.width, picture.height, len(counts), share, area)
 
 
 def png_stats(path: Path) -> PictureStats:
@@ -183,22 +204,26 @@ def screenshot(
 
 
 class RenderedPageWaitStrategy(WaitStrategy):
-    """Wait until a screenshot of `url` shows a rendered page (see PictureStats.rendered).
+    """Wait until a screenshot of `url` shows a rendered page (see PictureStats.rendered), or
+    with `desktop=True` a drawn remote desktop (PictureStats.desktop).
 
     The last screenshot stays at `out` as the artifact; `last` holds its statistics.
     """
 
-    def __init__(self, url: str, out: Path, size: tuple[int, int] = (1280, 800)) -> None:
+    def __init__(
+        self, url: str, out: Path, size: tuple[int, int] = (1280, 800), desktop: bool = False
+    ) -> None:
         super().__init__()
         self._url = url
         self._out = out
         self._size = size
+        self._desktop = desktop
         self.last: PictureStats | None = None
 
     def _check(self) -> bool:
         screenshot(self._url, self._out, self._size)
         self.last = png_stats(self._out)
-        return self.last.rendered
+        return self.last.desktop if self._desktop else self.last.rendered
 
     def wait_until_ready(self, container: WaitStrategyTarget) -> None:
         if not self._poll(self._check):

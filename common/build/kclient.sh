@@ -22,6 +22,9 @@ for dir in /usr/local /usr; do
         break
     fi
 done
+# npm >= 12 skips every dependency install script not approved in package.json's allowScripts
+# (older npm ignores the field); the pulseaudio2 addon's node-gyp build is the one kclient needs.
+npm pkg set allowScripts.pulseaudio2=true --json
 npm install --omit=dev --before="$KCLIENT_NPM_BEFORE" --no-audit --no-fund --cache /tmp/npm-cache
 rm -f package-lock.json
 # Keep the built addon, drop node-gyp's intermediate objects.

@@ -60,4 +60,9 @@ fi
 echo "${KASMVNC_VERSION:?}" >"$out/opt/helios/kasmvnc.version"
 echo "${KASMWEB_VERSION:?}" >"$out/opt/helios/kasmweb.version"
 echo "${KCLIENT_VERSION:?}" >"$out/opt/helios/kclient.version"
-"$out/usr/local/bin/Xvnc" -version 2>&1 | grep -q KasmVNC || die "the packaged Xvnc does not run"
+# Capture first: `Xvnc -version | grep -q` races (grep exits early, Xvnc dies of SIGPIPE, pipefail).
+xvnc_version=$("$out/usr/local/bin/Xvnc" -version 2>&1) || die "the packaged Xvnc does not run"
+case "$xvnc_version" in
+    *KasmVNC*) ;;
+    *) die "the packaged Xvnc is not KasmVNC's: $xvnc_version" ;;
+esac

@@ -4,4 +4,5 @@ set -euo pipefail
 # shellcheck source=common/build/apt.sh
 . "$(dirname "$0")/../../common/build/apt.sh"
 
-apt_build_deps libxcvt-dev
+# crypt.h (KasmVNC): libc6-dev no longer pulls libcrypt-dev in here, unlike bookworm.
+apt_build_deps libxcvt-dev libcrypt-dev

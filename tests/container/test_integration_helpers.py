@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +24,7 @@ from testcontainers.core.wait_strategies import HttpWaitStrategy
 from helios import HeliosError, baseimages, integration
 from helios.integration import AuthProxy, Credentials
 from helios.integration_screens import (
+    Picture,
     RenderedPageWaitStrategy,
     decode_png,
     png_stats,
@@ -251,6 +252,27 @@ def test_png_decoder_undoes_every_scanline_filter() -> None:
     ]
     assert stats(picture).colours == 9  # (6, 7, 8) appears twice
     assert not stats(picture).rendered  # 9 colours is below the rendered threshold
+
+
+def _picture(width: int, height: int, colour_at: Callable[[int, int], bytes]) -> Picture:
+    rows = [b"".join(colour_at(x, y) for x in range(width)) for y in range(height)]
+    return Picture(width, height, 3, rows)
+
+
+def test_controls_over_an_empty_canvas_are_rendered_but_no_desktop() -> None:
+    """The Kasm client before the desktop is drawn: a busy control bar, a flat canvas."""
+
+    def controls_only(x: int, y: int) -> bytes:
+        return bytes([x % 64, y % 64, 7]) if x < 40 else bytes([40, 40, 40])
+
+    def desktop_drawn(x: int, y: int) -> bytes:
+        return bytes([x % 64, y % 64, 7]) if x < 40 or (x > 80 and y > 60) else bytes([21, 34, 51])
+
+    empty = stats(_picture(120, 80, controls_only))
+    drawn = stats(_picture(120, 80, desktop_drawn))
+    assert empty.rendered and not empty.desktop, empty
+    assert empty.desktop_area_colours == 1
+    assert drawn.rendered and drawn.desktop, drawn
 
 
 def test_png_decoder_rejects_what_it_cannot_read() -> None:

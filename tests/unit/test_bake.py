@@ -46,6 +46,7 @@ def test_variables_are_prefixed_and_defaulted(rendered):
     assert variables["HELIOS_CHANNEL"]["default"] == "dev"
     assert variables["HELIOS_VERSION"]["default"] == "0.1.0"
     assert variables["HELIOS_PLATFORMS"]["default"] == "linux/amd64"
+    assert variables["HELIOS_SNAKEOIL_IMAGE"]["default"] == "ubuntu:noble"
 
 
 @pytest.mark.parametrize("distro", DISTROS, ids=NAMES)
@@ -61,6 +62,7 @@ def test_target_context_args_and_labels(rendered, distro):
     assert args["XORG_VERSION"] == distro.xorg
     assert args["WEBRTC"] == ("true" if distro.webrtc else "false")
     assert args["HELIOS_VERSION"] == "HELIOS_VERSION"
+    assert args["SNAKEOIL_IMAGE"] == "HELIOS_SNAKEOIL_IMAGE"
     for key, value in manifest.load(DATA_MANIFEST).build_args().items():
         assert args[key] == value
     labels = target["labels"]
@@ -165,3 +167,26 @@ def test_buildx_rejects_unknown_channel():
         check=False,
     )
     assert result.returncode != 0
+
+
+def _printed_bookworm_args(snakeoil: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "HELIOS_SNAKEOIL_IMAGE"}
+    if snakeoil is not None:
+        env["HELIOS_SNAKEOIL_IMAGE"] = snakeoil
+    out = subprocess.run(
+        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT), "bookworm"],
+        cwd=bake.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)["target"]["bookworm"]["args"]
+
+
+@pytest.mark.buildx
+@pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
+def test_buildx_snakeoil_image_follows_the_variable():
+    """Where ubuntu:noble cannot be pulled, HELIOS_SNAKEOIL_IMAGE names a local image instead."""
+    assert _printed_bookworm_args(None)["SNAKEOIL_IMAGE"] == "ubuntu:noble"
+    assert _printed_bookworm_args("debian:bookworm")["SNAKEOIL_IMAGE"] == "debian:bookworm"

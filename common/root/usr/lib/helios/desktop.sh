@@ -12,6 +12,8 @@ rm -f "${HELIOS_READY_MARKER}"
 runtime="/run/user/${uid}"
 install -d -m 0755 /run/user
 install -d -m 0700 -o "${uid}" -g "${gid}" "${runtime}"
+# xfce4-session's ICE listener socket dir: only root may create it (as for /tmp/.X11-unix).
+install -d -m 1777 /tmp/.ICE-unix
 /usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
 exec {NOTIFY_FD}>&-
 export DISPLAY=":${HELIOS_DISPLAY_NUM}" XDG_RUNTIME_DIR="${runtime}" XDG_SESSION_TYPE=x11 \

@@ -16,5 +16,7 @@ install -d -m 0700 -o "${uid}" -g "${gid}" "${HELIOS_PULSE_DIR}"
 exec {NOTIFY_FD}>&-
 export PULSE_RUNTIME_PATH="${HELIOS_PULSE_DIR}" PULSE_STATE_PATH="${HELIOS_PULSE_DIR}/state"
 unset PULSE_SERVER
+# No realtime/high priority: both ask rtkit on the system bus, which a container does not have.
 exec /usr/lib/helios/run-as-user.sh pulseaudio --daemonize=no --system=no --exit-idle-time=-1 \
-    --use-pid-file=no --disallow-exit=yes --log-target=stderr -n -F /etc/helios/pulse.pa
+    --use-pid-file=no --disallow-exit=yes --realtime=no --high-priority=no --log-target=stderr \
+    -n -F /etc/helios/pulse.pa
