@@ -118,6 +118,17 @@ def http_get(
         return exc.code, exc.read().decode(errors="replace")
 
 
+def read_head(sock: socket.socket, bufsize: int) -> bytes:
+    """Bytes read until the end of an HTTP head (CRLF CRLF) or until the peer closes."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(bufsize)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 def websocket_upgrade(
     host: str, port: int, path: str, creds: Credentials | None, origin: str
 ) -> tuple[int, bytes]:
@@ -137,12 +148,7 @@ def websocket_upgrade(
         lines.append(f"Authorization: {creds.header()}")
     with socket.create_connection((host, port), timeout=HTTP_TIMEOUT) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
+        data = read_head(sock, 4096)
         head, _, rest = data.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0].decode(errors="replace")
     parts = status_line.split()
@@ -267,12 +273,9 @@ class AuthProxy:
 
     def _serve(self, client: socket.socket) -> None:
         with client:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = client.recv(65536)
-                if not chunk:
-                    return
-                data += chunk
+            data = read_head(client, 65536)
+            if b"\r\n\r\n" not in data:
+                return
             head, _, body = data.partition(b"\r\n\r\n")
             try:
                 upstream = socket.create_connection(self._target, timeout=HTTP_TIMEOUT)

@@ -132,20 +132,26 @@ BUILDX = (
 )
 
 
+def bake_print(
+    env: dict[str, str], *targets: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """`docker buildx bake --print` of the committed file with `env`."""
+    return subprocess.run(
+        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT), *targets],
+        cwd=bake.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=check,
+    )
+
+
 @pytest.mark.buildx
 @pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
 @pytest.mark.parametrize("channel", sorted(EXPECTED))
 def test_buildx_bake_print_accepts_committed_file(channel):
     env = {**os.environ, "HELIOS_CHANNEL": channel, "HELIOS_REPO": "reg.example/helios"}
-    out = subprocess.run(
-        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT)],
-        cwd=bake.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    printed = json.loads(out)
+    printed = json.loads(bake_print(env).stdout)
     assert printed["group"]["default"]["targets"] == NAMES
     assert sorted(printed["target"]) == sorted(NAMES)
     version = blocks(bake.OUTPUT.read_text(), "variable")["HELIOS_VERSION"]["default"]
@@ -158,30 +164,14 @@ def test_buildx_bake_print_accepts_committed_file(channel):
 @pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
 def test_buildx_rejects_unknown_channel():
     env = {**os.environ, "HELIOS_CHANNEL": "nightly"}
-    result = subprocess.run(
-        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT)],
-        cwd=bake.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode != 0
+    assert bake_print(env, check=False).returncode != 0
 
 
 def _printed_bookworm_args(snakeoil: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "HELIOS_SNAKEOIL_IMAGE"}
     if snakeoil is not None:
         env["HELIOS_SNAKEOIL_IMAGE"] = snakeoil
-    out = subprocess.run(
-        ["docker", "buildx", "bake", "--print", "-f", str(bake.OUTPUT), "bookworm"],
-        cwd=bake.ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(out)["target"]["bookworm"]["args"]
+    return json.loads(bake_print(env, "bookworm").stdout)["target"]["bookworm"]["args"]
 
 
 @pytest.mark.buildx
