@@ -6,16 +6,21 @@ CHANNELS = ("dev", "release", "unstable", "testing")
 DEFAULT_REPO = "helios"
 
 
+def check_channel(channel: str) -> None:
+    """Raise HeliosError naming the valid channels when `channel` is not one of them."""
+    if channel not in CHANNELS:
+        raise HeliosError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
+
+
 def tags(channel: str, repo: str, version: str, distro: str) -> list[str]:
     """The tags an image of `distro` gets on `channel`."""
+    check_channel(channel)
     table = {
         "dev": [f"{repo}:{distro}", f"{repo}:v{version}-{distro}"],
         "release": [f"{repo}:v{version}-{distro}"],
         "unstable": [f"{repo}:unstable-{distro}"],
         "testing": [f"{repo}:testing-{distro}"],
     }
-    if channel not in table:
-        raise HeliosError(f"unknown channel {channel!r}; valid: {', '.join(CHANNELS)}")
     return table[channel]
 
 

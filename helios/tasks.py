@@ -142,7 +142,7 @@ def build_images(
     load: bool = True,
 ) -> None:
     """Build `distros` through the committed bake file (re-rendered first if stale)."""
-    tags.tags(channel, tags.DEFAULT_REPO, "0.0.0", "x")  # validates the channel name
+    tags.check_channel(channel)
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
     if not bake.is_current():
