@@ -20,9 +20,9 @@ source /usr/lib/helios/lib.sh
 TEMPLATE="${HELIOS_NGINX_TEMPLATE:-/usr/share/helios/nginx.conf.tmpl}"
 TLS_DIR="${HELIOS_TLS_DIR:-/var/lib/helios/tls}"
 XVNC_PORT=6901
-# Failed-login throttle (per client address, requests without the session cookie): one request
-# every 6 s on average, bursts of 30 pass at once. See README "Security" for the numbers.
-THROTTLE_RATE=10r/m
+# Login throttle (per client address; requests with a password but without the session cookie):
+# bursts of 30 pass at once, then one request every 2 s. README "Login throttling" has the numbers.
+THROTTLE_RATE=30r/m
 THROTTLE_BURST=30
 
 # --- validation (read-only) -------------------------------------------------------------------
