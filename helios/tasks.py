@@ -234,32 +234,24 @@ def down(c: Context) -> None:
     compose_client(gpu=False).compose.down(remove_orphans=True)
 
 
-def _run_all(c: Context, commands: list[list[str]]) -> None:
-    failed = [cmd[0] for cmd in commands if not c.run(_join(cmd), warn=True, pty=False).ok]
+def _run_all(commands: list[list[str]]) -> None:
+    failed = lint.run_all(commands)
     if failed:
         raise HeliosError(f"failed: {', '.join(failed)}")
-
-
-def _join(cmd: list[str]) -> str:
-    import shlex
-
-    return shlex.join(cmd)
 
 
 @task(name="lint")
 @_friendly
 def lint_task(c: Context) -> None:
-    """Static checks: ruff, shellcheck, shfmt, hadolint, bake drift."""
-    with c.cd(str(ROOT)):
-        _run_all(c, lint.lint_commands())
+    """Static checks: ruff, shellcheck, shfmt, hadolint, zizmor, bake."""
+    _run_all(lint.lint_commands())
 
 
 @task(name="format")
 @_friendly
 def format_task(c: Context) -> None:
     """Format Python (ruff) and every shell script (shfmt)."""
-    with c.cd(str(ROOT)):
-        _run_all(c, lint.format_commands())
+    _run_all(lint.format_commands())
 
 
 @task(name="sources")
