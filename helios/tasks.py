@@ -146,7 +146,7 @@ def build_images(
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
     if not bake.is_current():
-        print(f"{bake.OUTPUT.name} was stale; re-rendered it")
+        print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:

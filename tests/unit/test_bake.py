@@ -57,6 +57,7 @@ def test_target_context_args_and_labels(rendered, distro):
     assert args["FAMILY"] == distro.family
     assert args["XORG_VERSION"] == distro.xorg
     assert args["WEBRTC"] == ("true" if distro.webrtc else "false")
+    assert args["VIRTUALGL"] == distro.virtualgl
     assert args["HELIOS_VERSION"] == "HELIOS_VERSION"
     assert args["SNAKEOIL_IMAGE"] == "HELIOS_SNAKEOIL_IMAGE"
     for key, value in manifest.load(DATA_MANIFEST).build_args().items():

@@ -397,21 +397,3 @@ def test_fetch_sh_disabled_optional_source_leaves_an_empty_folder(tmp_path) -> N
     assert out.is_dir() and not list(out.iterdir())
     bad = _fetch(tmp_path, "--when", "yes", "kasmbins", str(out))
     assert bad.returncode != 0 and "--when must be" in bad.stderr
-
-
-def test_fetch_sh_when_command_fetches_only_where_the_tool_exists(tmp_path, payload) -> None:
-    _folder(tmp_path, payload, ["plain-1.0.bin"]).rename(tmp_path / "sources")
-    env = {
-        "PLAIN_FILE": "plain-1.0.bin",
-        "PLAIN_URL": "https://example.invalid/plain-1.0.bin",
-        "PLAIN_SHA256": _sha(payload["plain-1.0.bin"]),
-        "OFFLINE": "true",
-    }
-    skipped = _fetch(
-        tmp_path, "--when-command", "no-such-tool-xyz", "plain", str(tmp_path / "a"), **env
-    )
-    assert skipped.returncode == 0, skipped.stderr
-    assert not list((tmp_path / "a").iterdir())
-    fetched = _fetch(tmp_path, "--when-command", "bash", "plain", str(tmp_path / "b"), **env)
-    assert fetched.returncode == 0, fetched.stderr
-    assert (tmp_path / "b" / "plain-1.0.bin").read_bytes() == payload["plain-1.0.bin"]
