@@ -177,7 +177,8 @@ def test_distro_folder_is_complete(distro: str) -> None:
     folder = ROOT / distro
     for script in SCRIPTS:
         assert (folder / "build" / script).is_file(), f"{distro}/build/{script} is missing"
-    assert (folder / "root" / "etc" / "skel" / ".bashrc").is_file(), f"{distro}/root: no .bashrc"
+    # The Dockerfile copies only common/root: a <distro>/root would be silently ignored.
+    assert not (folder / "root").exists(), f"{distro}/root: put runtime files in common/root"
 
 
 def test_scripts_download_only_through_fetch_sh() -> None:
