@@ -196,7 +196,7 @@ def build(
     channel: str = "dev",
 ) -> None:
     """Build + load images via bake: build [opts] [distro ...]."""
-    claimed = claimed_distros(sys.argv, "build", TASK_NAMES)
+    claimed = claimed_distros(sys.argv, "build", task_names())
     build_images(
         matrix.select(matrix.load(), claimed),
         sources=sources,
@@ -291,20 +291,29 @@ def distro_task(distro: matrix.Distro) -> Task:
 
 
 TOOL_TASKS = (build, bake_task, up, down, lint_task, format_task, sources_task, release_task)
-TASK_NAMES = {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
+
+
+def task_names() -> set[str]:
+    """Every task name: the tool tasks and one per distro (reads distros.toml)."""
+    return {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
 
 
 def namespace(argv: list[str] | None = None) -> Collection:
-    """All tasks; given the command line, first reject unknown distro names clearly."""
-    if argv is not None:
-        try:
-            check_first_word(argv, TASK_NAMES)
-            claimed_distros(argv, "build", TASK_NAMES)
-        except HeliosError as exc:
-            raise Exit(f"error: {exc}", code=1) from exc
+    """All tasks; given the command line, first reject unknown distro names clearly.
+
+    Nothing is read at import: a broken data file is one `error:` line and exit 1 (invoke prints
+    an Exit raised while it loads tasks.py without a traceback), also for `invoke --list`.
+    """
+    try:
+        distros = matrix.load()
+        if argv is not None:
+            check_first_word(argv, task_names())
+            claimed_distros(argv, "build", task_names())
+    except HeliosError as exc:
+        raise Exit(f"error: {exc}", code=1) from exc
     ns = Collection()
     for item in TOOL_TASKS:
         ns.add_task(item)
-    for distro in matrix.load():
+    for distro in distros:
         ns.add_task(distro_task(distro))
     return ns

@@ -165,7 +165,7 @@ def test_down(calls):
     ],
 )
 def test_claimed_distros(argv, claimed):
-    assert t.claimed_distros(argv, "build", t.TASK_NAMES) == claimed
+    assert t.claimed_distros(argv, "build", t.task_names()) == claimed
 
 
 @pytest.mark.parametrize(
@@ -216,3 +216,45 @@ def test_lint_and_format_run_the_shared_commands(monkeypatch, tmp_path):
     assert ran.read_text() == "xx"
     t.format_task(Context())
     assert ran.read_text() == "xxx"
+
+
+def _tree_copy(tmp_path: Path) -> Path:
+    """This tree's tasks.py, helios package and data files in a folder of their own."""
+    import shutil
+
+    root = tmp_path / "tree"
+    shutil.copytree(
+        t.ROOT / "helios", root / "helios", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in ("tasks.py", "distros.toml", "sources.toml", "version.toml", "budget.toml"):
+        shutil.copy(t.ROOT / name, root / name)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ('family = "rhel"', "distro[6] 'rocky-9'.family: Input should be"),
+        ("[[distro]]", "invalid TOML"),
+    ],
+)
+def test_a_broken_distros_toml_is_one_line_for_every_invoke_call(tmp_path, broken, message):
+    import subprocess
+
+    root = _tree_copy(tmp_path)
+    matrix_file = root / "distros.toml"
+    bad = 'family = "hurd"' if broken.startswith("family") else "[[distro]"
+    matrix_file.write_text(matrix_file.read_text().replace(broken, bad, 1))
+    for argv in (["--list"], ["build", "bookworm"], ["lint"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "invoke", *argv],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        assert result.returncode == 1, (argv, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, result.stderr)
+        assert message in lines[0] and "Traceback" not in result.stderr
