@@ -140,14 +140,21 @@ def build_images(
     platform: str = "",
     channel: str = "dev",
     load: bool = True,
+    kasmbins: bool = False,
 ) -> None:
-    """Build `distros` through the committed bake file (re-rendered first if stale)."""
+    """Build `distros` through the committed bake file (re-rendered first if stale).
+
+    `kasmbins` sets KASMBINS=true: the sources folder's own sources.toml must pin kasmbins.
+    """
     tags.check_channel(channel)
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
     if not bake.is_current():
         print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
+    settings = build_settings(sources, ca_bundle)
+    if kasmbins:
+        settings["*.args.KASMBINS"] = "true"
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:
         variables["HELIOS_PLATFORMS"] = platform
@@ -155,7 +162,7 @@ def build_images(
         targets=[d.name for d in distros],
         files=[bake.OUTPUT],
         load=load,
-        set=build_settings(sources, ca_bundle),
+        set=settings,
         variables=variables,
     )
 
@@ -194,6 +201,7 @@ def build(
     ca_bundle: str = "",
     platform: str = "",
     channel: str = "dev",
+    kasmbins: bool = False,
 ) -> None:
     """Build + load images via bake: build [opts] [distro ...]."""
     claimed = claimed_distros(sys.argv, "build", task_names())
@@ -203,6 +211,7 @@ def build(
         ca_bundle=ca_bundle,
         platform=platform,
         channel=channel,
+        kasmbins=kasmbins,
     )
     if claimed:
         raise Exit(code=0)  # the names were build's arguments, not tasks to run next

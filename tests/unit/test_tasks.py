@@ -258,3 +258,10 @@ def test_a_broken_distros_toml_is_one_line_for_every_invoke_call(tmp_path, broke
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (argv, result.stderr)
         assert message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_kasmbins_flag_enables_the_optional_source(calls):
+    t.build_images(matrix.select(matrix.load(), ["sid"]), kasmbins=True)
+    assert calls[0][2]["set"] == {"*.args.KASMBINS": "true"}
+    t.build_images(matrix.select(matrix.load(), ["sid"]))
+    assert "*.args.KASMBINS" not in calls[1][2]["set"]
