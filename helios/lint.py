@@ -117,12 +117,14 @@ def run_all(commands: list[list[str]], root: Path = ROOT) -> list[str]:
     """Run every command from `root` (all of them, even after a failure); return the failed ones."""
     failed = []
     for command in commands:
-        print("$", subprocess.list2cmdline(command), flush=True)
         try:
-            code = subprocess.run(resolve(command), cwd=root, check=False).returncode
+            argv = resolve(command)
         except HeliosError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            code = 1
+            failed.append(label(command))
+            continue
+        print("$", subprocess.list2cmdline(argv), flush=True)  # shows which binary runs
+        code = subprocess.run(argv, cwd=root, check=False).returncode
         if code != 0:
             failed.append(label(command))
     return failed
