@@ -48,17 +48,13 @@ def parse_distros(spec: str) -> list[matrix.Distro]:
     return matrix.select(matrix.load(), wanted)
 
 
-# Options of `invoke build` that take a value (long and short forms).
-BUILD_VALUE_OPTIONS = {
-    "--sources",
-    "-s",
-    "--ca-bundle",
-    "-c",
-    "--platform",
-    "-p",
-    "--channel",
-    "-h",
-}
+def value_options(command: Task) -> set[str]:
+    """The flags of `command` that take a value, long and short, as invoke parses them."""
+    flags: set[str] = set()
+    for argument in command.get_arguments():
+        if argument.kind is not bool:
+            flags |= {f"--{n}" if len(n) > 1 else f"-{n}" for n in argument.names}
+    return flags
 
 
 def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> list[str]:
@@ -79,7 +75,7 @@ def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> li
         elif word.startswith("-"):
             if claimed:
                 raise HeliosError(f"put options before the distro names (invoke {task_name} ...)")
-            expect_value = "=" not in word and word in BUILD_VALUE_OPTIONS
+            expect_value = "=" not in word and word in value_options(build)
         elif word in valid:
             claimed.append(word)
         elif word in task_names:

@@ -265,3 +265,11 @@ def test_kasmbins_flag_enables_the_optional_source(calls):
     assert calls[0][2]["set"] == {"*.args.KASMBINS": "true"}
     t.build_images(matrix.select(matrix.load(), ["sid"]))
     assert "*.args.KASMBINS" not in calls[1][2]["set"]
+
+
+def test_build_value_options_come_from_the_task_itself():
+    flags = t.value_options(t.build)
+    assert {"--sources", "-s", "--ca-bundle", "-c", "--platform", "-p", "--channel"} <= flags
+    assert "--kasmbins" not in flags and "-k" not in flags  # a switch takes no value
+    argv = ["invoke", "build", "-k", "--channel", "dev", "sid", "bookworm"]
+    assert t.claimed_distros(argv, "build", t.task_names()) == ["sid", "bookworm"]
