@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helios import ROOT, manifest, matrix, version
+from helios import ROOT, channels, manifest, matrix, version
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BUILD = ROOT / ".github" / "workflows" / "build.yml"
@@ -187,24 +187,8 @@ def steps_of(job: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _decision(ref: str) -> dict[str, str]:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "helios.channels",
-            "--ref",
-            ref,
-            "--registry",
-            "ghcr.io",
-            "--image",
-            "org/helios",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return dict(line.split("=", 1) for line in out.splitlines()) | {"created": "2026-01-01"}
+    """What the plan job outputs for `ref` (its step runs helios.channels; see the test above)."""
+    return channels.outputs(ref, "ghcr.io", "org/helios") | {"created": "2026-01-01"}
 
 
 @pytest.mark.parametrize("ref", ["refs/heads/main", "refs/pull/7/merge", "refs/tags/v{version}"])
