@@ -292,6 +292,23 @@ def test_controls_over_an_empty_canvas_are_rendered_but_no_desktop(tmp_path: Pat
     assert drawn.rendered and drawn.desktop, drawn
 
 
+def test_a_desktop_with_a_plain_wallpaper_is_a_desktop_not_a_page() -> None:
+    """XFCE: a flat wallpaper over 90 % of the screen, a panel, icons and a mouse pointer."""
+
+    def xfce(x: int, y: int) -> tuple[int, ...]:
+        if y < 20 or (x > 500 and y > 760):  # top panel, dock
+            return (x % 50 + 100, y % 20 + 100, 200)
+        if 900 < x < 940 and 500 < y < 540:  # an icon in the desktop area
+            return ((x * y) % 97, x % 61, y % 53)
+        return (21, 32, 51)
+
+    shot = stats(_picture(1280, 800, xfce))
+    assert shot.dominant_share > 0.85 and not shot.rendered, shot
+    assert shot.desktop, shot
+    page_error = stats(_picture(1280, 800, lambda x, y: (x % 40, 0, 0) if y < 90 else (255,) * 3))
+    assert not page_error.desktop, page_error  # text at the top, a flat area below
+
+
 def test_stats_of_flat_and_few_colour_pictures() -> None:
     flat = stats(Image.new("RGBA", (50, 40), (255, 255, 255, 255)))
     assert (flat.width, flat.height, flat.colours, flat.dominant_share) == (50, 40, 1, 1.0)

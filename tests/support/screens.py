@@ -52,8 +52,11 @@ class PictureStats:
 
     @property
     def desktop(self) -> bool:
-        """Rendered, and the remote desktop is drawn (not just the web client's controls)."""
-        return self.rendered and self.desktop_area_colours >= MIN_DESKTOP_AREA_COLOURS
+        """A drawn remote desktop: many colours, and the area right of and below the web client's
+        controls is not flat. A desktop's plain wallpaper may cover most of the picture, so the
+        dominant-colour rule of `rendered` does not apply; a blank or error page has a flat area.
+        """
+        return self.colours >= MIN_COLOURS and self.desktop_area_colours >= MIN_DESKTOP_AREA_COLOURS
 
 
 def _colours(image: Image.Image) -> list[tuple[int, object]]:
