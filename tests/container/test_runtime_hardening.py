@@ -43,7 +43,9 @@ for name in $(ls -A) {DOTFILES}; do
     [ -L "$name" ] && continue
     rm -rf -- "$name"
     i=$((i + 1))
-    if [ $((i % 2)) = 1 ]; then ln -s {TARGETS}/dirs/d$i "$name"; else ln -s {TARGETS}/f$i "$name"; fi
+    target={TARGETS}/f$i
+    [ $((i % 2)) = 1 ] && target={TARGETS}/dirs/d$i
+    ln -s "$target" "$name"
 done
 rm -rf .cache && ln -s /usr/lib/helios .cache
 echo "$i"
@@ -124,9 +126,7 @@ def test_uid_change_on_a_kept_home_reowns_it_without_following_links(box: Box) -
     assert box.ok(f"stat -c '%u:%g' {HOME}/work/link {HOME}/dirlink").split() == ["1500:1500"] * 2
     assert box.ok(SNAPSHOT) == before
     # The user keeps access to their files.
-    out = box.ok(
-        "setpriv --reuid=1500 --regid=1500 --clear-groups cat /home/alice/work/deep/file"
-    )
+    out = box.ok("setpriv --reuid=1500 --regid=1500 --clear-groups cat /home/alice/work/deep/file")
     assert out.strip() == "mine"
 
 
