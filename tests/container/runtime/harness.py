@@ -9,6 +9,7 @@ named helios-test-rt-*; use Box as a context manager so they are always removed.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ def build_image(docker: DockerClient, base: str) -> str:
         network="host",
         progress=False,
     )
-    tag = f"helios-test-runtime:{suite}"
+    # One tag per checkout: worktrees testing different runtimes on one engine never share it.
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+    tag = f"helios-test-runtime:{suite}-{checkout}"
     docker.buildx.build(
         ROOT / "common" / "root",
         file=HERE / "Dockerfile",
