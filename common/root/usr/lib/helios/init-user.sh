@@ -196,14 +196,14 @@ adopt_home() {
     log "kept existing home ${HOME_DIR}"
 }
 
+# new_home: made and filled by root while root still owns it, handed to the user at the end.
 new_home() {
-    install -d -m 0750 -o "${UID_VALUE}" -g "${GID_VALUE}" "${HOME_DIR}"
+    install -d -m 0700 "${HOME_DIR}"
     if [[ -d /etc/skel ]]; then
         cp -a /etc/skel/. "${HOME_DIR}/"
-        # A brand-new home holds only the skeleton: nothing in it is the user's yet.
-        chown -R -h -- "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
-        chmod 0750 "${HOME_DIR}"
     fi
+    chown -R -h -- "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
+    chmod 0750 "${HOME_DIR}"
     log "created home ${HOME_DIR}"
 }
 
