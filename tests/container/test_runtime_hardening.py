@@ -90,8 +90,11 @@ def test_symlinks_planted_in_the_home_are_never_followed_by_root(box: Box) -> No
 def test_planted_symlinks_in_tmp_are_replaced_not_followed(box: Box) -> None:
     boot_user(box)
     before = box.ok(SNAPSHOT)
-    # /tmp is world-writable: plant the directories root makes for X and ICE.
+    # /tmp is world-writable: before root makes them (a fresh /tmp), the user plants the
+    # directories root makes for X and ICE.
+    box.ok("rm -rf /tmp/.ICE-unix /tmp/.X11-unix")
     as_user(box, "ln -s /usr/lib/helios /tmp/.ICE-unix && ln -s /srv/targets/dirs /tmp/.X11-unix")
+    assert box.sh("test -L /tmp/.ICE-unix && test -L /tmp/.X11-unix").rc == 0
     box.start("svc-desktop", "/tmp/desktop.ready")
     box.wait_for("[ -d /tmp/.ICE-unix ] && [ ! -L /tmp/.ICE-unix ]")
     assert box.ok("stat -c '%u %a %F' /tmp/.ICE-unix").strip() == "0 1777 directory"
