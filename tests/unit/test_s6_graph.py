@@ -129,9 +129,11 @@ def test_boot_order(services: dict[str, Service]) -> None:
     def before(first: str, then: str) -> None:
         assert first in ancestors(services, then), f"{then} must depend on {first}"
 
-    before("init-hooks", "init-user")
+    before("init-hooks", "init-validate")
+    before("init-validate", "init-user")
+    # Nothing is created before every input was validated.
     for name, svc in services.items():
-        if svc.type != "bundle" and name not in {"init-hooks", "init-user"}:
+        if svc.type != "bundle" and name not in {"init-hooks", "init-validate", "init-user"}:
             before("init-user", name)
     before("init-devices", "svc-pulseaudio")
     before("svc-pulseaudio", "svc-kasmvnc")

@@ -9,6 +9,7 @@ named helios-test-rt-*; use Box as a context manager so they are always removed.
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -45,7 +46,9 @@ def build_image(docker: DockerClient, base: str) -> str:
         network="host",
         progress=False,
     )
-    tag = f"helios-test-runtime:{suite}"
+    # One tag per checkout: worktrees testing different runtimes on one engine never share it.
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
+    tag = f"helios-test-runtime:{suite}-{checkout}"
     docker.buildx.build(
         ROOT / "common" / "root",
         file=HERE / "Dockerfile",
@@ -162,3 +165,23 @@ class Box:
     def accounts(self) -> str:
         """Snapshot of the account databases and /home, to prove that nothing changed."""
         return self.ok("cat /etc/passwd /etc/group /etc/shadow /etc/gshadow; find /home | sort")
+
+
+VERIFY_SHADOW = r"""
+import ctypes, sys
+crypt = ctypes.CDLL("libcrypt.so.1").crypt
+crypt.restype = ctypes.c_char_p
+password = open("/helios-test-secrets/pw", "rb").read()
+prefix = sys.argv[1].encode() + b":"
+stored = [l.split(b":")[1] for l in open("/etc/shadow", "rb") if l.startswith(prefix)][0]
+sys.exit(0 if crypt(password, stored) == stored else 1)
+"""
+
+
+def shadow_accepts(box: Box, user: str, password: str) -> bool:
+    """libcrypt's crypt() (not openssl) checks the password against /etc/shadow."""
+    box.put("/helios-test-secrets/verify.py", VERIFY_SHADOW)
+    box.put("/helios-test-secrets/pw", password.encode())
+    accepted = box.sh('python3 /helios-test-secrets/verify.py "$1"', user).rc == 0
+    box.ok("rm -f /helios-test-secrets/pw")
+    return accepted

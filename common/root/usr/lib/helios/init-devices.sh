@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# init-devices: give the desktop user access to GPU (/dev/dri) and DVB (/dev/dvb) devices.
+# init-devices: give the desktop user access to GPU (/dev/dri) and DVB (/dev/dvb) devices through
+# groups, never by changing a device node (it may be the host's, through a bind mount).
 # For every character device the user joins the device's owning group (a group named
-# helios-dev<GID> is created when no group has that GID) and group read/write is added to the
-# device only when it is missing. Devices owned by group root (GID 0) are reported, not changed.
+# helios-dev<GID> is created when no group has that GID) unless that group is privileged (root,
+# shadow, disk, sudo, adm, wheel, docker, ... see lib.sh). When the user still cannot read and
+# write the device, one line says what to change on the host.
 set -euo pipefail
 # shellcheck source=lib.sh
 source /usr/lib/helios/lib.sh
 
 DEVICE_DIRS=("${HELIOS_DEV_ROOT:-/dev}/dri" "${HELIOS_DEV_ROOT:-/dev}/dvb")
+HOST_FIX="give the device a dedicated group with read/write on the host (e.g. render or video) and pass it with --device"
 
 group_for_gid() {
     local gid="$1" name
@@ -21,22 +24,38 @@ group_for_gid() {
     printf '%s\n' "${name}"
 }
 
-grant() {
-    local device="$1" gid mode group
-    gid="$(stat -c %g "${device}")"
+is_member() {
+    id -nG "${USER}" | tr ' ' '\n' | grep -qxF "$1"
+}
+
+# join_group DEVICE GID: 0 when the user is (now) in the device's group.
+join_group() {
+    local device="$1" gid="$2" group
     if ((gid == 0)); then
-        log "${device} belongs to group root; not granting access (pass --group-add or fix its group)"
-        return 0
+        log "${device} belongs to group root; not granting access: ${HOST_FIX}"
+        return 1
     fi
     group="$(group_for_gid "${gid}")"
-    if ! id -nG "${USER}" | tr ' ' '\n' | grep -qxF "${group}"; then
+    if is_privileged_group "${group}"; then
+        log "${device} belongs to privileged group ${group}; not adding ${USER} to it: ${HOST_FIX}"
+        return 1
+    fi
+    if ! is_member "${group}"; then
         usermod -a -G "${group}" "${USER}"
         log "added ${USER} to group ${group} for ${device}"
     fi
-    mode="$(stat -c %a "${device}")"
+}
+
+grant() {
+    local device="$1" gid mode
+    gid="$(stat -c %g -- "${device}")"
+    mode="$(stat -c %a -- "${device}")"
+    if (((8#${mode} & 8#006) == 8#006)); then
+        return 0 # everyone may read and write it
+    fi
+    join_group "${device}" "${gid}" || return 0
     if (((8#${mode} & 8#060) != 8#060)); then
-        chmod g+rw "${device}"
-        log "added group read/write to ${device}"
+        log "${device} (mode ${mode}) gives its group no read/write; ${USER} cannot use it: ${HOST_FIX}"
     fi
 }
 

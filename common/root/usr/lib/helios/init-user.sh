@@ -7,8 +7,15 @@
 #   USER      required; ^[a-z_][a-z0-9_-]*$, at most 32 characters; not a system account or group
 #             (an entry with id < 1000 or > 60000, or one of the reserved names below)
 #   UID       required; decimal 1..60000 without sign or leading zeros; not the uid of a system account
-#   GID       optional, defaults to UID; same format as UID
-#   PASSWORD  required, non-empty, a single line (any other character is allowed)
+#   GID       optional, defaults to UID; same format as UID; not an existing system group (id < 1000,
+#             a reserved or privileged name) unless it is the user's own group; an unused id is fine
+#   PASSWORD / PASSWORD_FILE  exactly one: the password itself, or an absolute path of a file
+#             holding it (one line; a trailing newline is dropped); non-empty, a single line
+# /home/$USER must be a directory or absent (a symlink there is refused).
+#
+# `init-user.sh --check` only validates (used by init-validate before anything is created).
+# Root never follows a path in the home: the top directory is checked to be no symlink, an id
+# change re-owns the tree without following symlinks, and ~/.config, ~/.cache are made as the user.
 # A regular account (uid 1000..60000) that already owns UID under another name (e.g. `ubuntu`
 # on noble) is removed (its home directory is kept) and a log line says so.
 set -euo pipefail
@@ -46,7 +53,10 @@ validate_user_name() {
     if entry="$(getent passwd "${USER}")" && is_system_id "$(cut -d: -f3 <<<"${entry}")"; then
         invalid "USER must not be a system account name, '${USER}' is a system account"
     fi
-    if entry="$(getent group "${USER}")" && is_system_id "$(cut -d: -f3 <<<"${entry}")"; then
+    # A group of that name with a low id is fine only when it is the one this user asks for
+    # (made by an earlier boot with an unused GID below 1000).
+    if entry="$(getent group "${USER}")" && is_system_id "$(cut -d: -f3 <<<"${entry}")" &&
+        [[ "$(cut -d: -f3 <<<"${entry}")" != "${GID_VALUE}" ]]; then
         invalid "USER must not be a system group name, '${USER}' is a system group"
     fi
 }
@@ -65,9 +75,55 @@ validate_ids() {
     fi
 }
 
+validate_gid() {
+    local entry name
+    entry="$(getent group "${GID_VALUE}")" || return 0
+    name="${entry%%:*}"
+    [[ "${name}" != "${USER}" ]] || return 0
+    if is_system_id "${GID_VALUE}" || is_privileged_group "${name}" ||
+        [[ "${RESERVED_NAMES}" == *[[:space:]]"${name}"[[:space:]]* ]]; then
+        invalid "GID ${GID_VALUE}${GID_SOURCE} is the system group ${name}; choose an unused GID or a regular group (1000-${HELIOS_ID_MAX})"
+    fi
+}
+
+# read_password_file PATH: PASSWORD from PATH (one line; one trailing LF or CRLF is dropped).
+read_password_file() {
+    local file="$1" size content
+    [[ "${file}" == /* ]] || invalid "PASSWORD_FILE must be an absolute path, got '${file}'"
+    [[ -f "${file}" && -r "${file}" ]] || invalid "PASSWORD_FILE ${file} is not a readable regular file"
+    size="$(stat -L -c %s -- "${file}")"
+    ((size <= 4096)) || invalid "PASSWORD_FILE ${file} must hold one line, it has ${size} bytes"
+    [[ "$(tr -d '\000' <"${file}" | wc -c)" == "${size}" ]] ||
+        invalid "PASSWORD_FILE ${file} must not contain NUL bytes"
+    content="$(
+        cat -- "${file}"
+        printf x
+    )"
+    content="${content%x}"
+    content="${content%$'\n'}"
+    content="${content%$'\r'}"
+    [[ -n "${content}" ]] || invalid "PASSWORD_FILE ${file} is empty"
+    [[ "${content}" != *$'\n'* ]] || invalid "PASSWORD_FILE ${file} must hold a single line (it has several)"
+    PASSWORD="${content}"
+}
+
 validate_password() {
-    [[ -n "${PASSWORD:-}" ]] || invalid "PASSWORD is required and must not be empty"
+    if [[ -n "${PASSWORD_FILE+set}" ]]; then
+        [[ -z "${PASSWORD+set}" ]] || invalid "PASSWORD and PASSWORD_FILE are both set; set exactly one"
+        read_password_file "${PASSWORD_FILE}"
+        return 0
+    fi
+    [[ -n "${PASSWORD:-}" ]] || invalid "PASSWORD is required and must not be empty (or set PASSWORD_FILE)"
     [[ "${PASSWORD}" != *$'\n'* ]] || invalid "PASSWORD must be a single line (it contains a newline)"
+}
+
+validate_home() {
+    if [[ -L "${HOME_DIR}" ]]; then
+        invalid "${HOME_DIR} is a symbolic link; the home must be a directory (or a volume mounted there)"
+    fi
+    if [[ -e "${HOME_DIR}" && ! -d "${HOME_DIR}" ]]; then
+        invalid "${HOME_DIR} exists and is not a directory"
+    fi
 }
 
 # --- changes ----------------------------------------------------------------------------------
@@ -126,22 +182,51 @@ ensure_account() {
     log "created user ${USER} (uid ${UID_VALUE}, gid ${GID_VALUE})"
 }
 
+# adopt_home: an existing home (volume) keeps its content. If it belonged to another non-root uid
+# (UID changed), the entries of that uid are re-owned without following any symlink.
+adopt_home() {
+    local owner count
+    owner="$(stat -c %u -- "${HOME_DIR}")"
+    if [[ "${owner}" != 0 && "${owner}" != "${UID_VALUE}" ]]; then
+        count="$(find "${HOME_DIR}" -xdev -uid "${owner}" \
+            -exec chown -h -- "${UID_VALUE}:${GID_VALUE}" {} + -printf . | wc -c)"
+        log "re-owned ${count} entries of ${HOME_DIR} from uid ${owner} to ${UID_VALUE} (symlinks not followed)"
+    fi
+    chown -h -- "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
+    log "kept existing home ${HOME_DIR}"
+}
+
+# new_home: made and filled by root while root still owns it, handed to the user at the end.
+new_home() {
+    install -d -m 0700 "${HOME_DIR}"
+    if [[ -d /etc/skel ]]; then
+        cp -a /etc/skel/. "${HOME_DIR}/"
+    fi
+    chown -R -h -- "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
+    chmod 0750 "${HOME_DIR}"
+    log "created home ${HOME_DIR}"
+}
+
+# user_dirs: ~/.config and ~/.cache, made by the user itself (a symlink there is left alone).
+user_dirs() {
+    # shellcheck disable=SC2016 # expanded by the user's shell
+    /usr/lib/helios/run-as-user.sh bash -c '
+        for dir in .config .cache; do
+            if [[ -L "${dir}" ]]; then
+                printf "[helios] ~/%s is a symbolic link; left as it is\n" "${dir}" >&2
+            elif [[ ! -e "${dir}" ]]; then
+                mkdir -m 0700 "${dir}"
+            fi
+        done'
+}
+
 ensure_home() {
     if [[ -d "${HOME_DIR}" ]]; then
-        # Existing home (volume): keep its content, only make the directory itself usable.
-        chown "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
-        log "kept existing home ${HOME_DIR}"
+        adopt_home
     else
-        install -d -m 0750 -o "${UID_VALUE}" -g "${GID_VALUE}" "${HOME_DIR}"
-        if [[ -d /etc/skel ]]; then
-            cp -a /etc/skel/. "${HOME_DIR}/"
-            # A brand-new home holds only the skeleton, so this touches a handful of files.
-            chown -R "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
-            chmod 0750 "${HOME_DIR}"
-        fi
-        log "created home ${HOME_DIR}"
+        new_home
     fi
-    install -d -m 0700 -o "${UID_VALUE}" -g "${GID_VALUE}" "${HOME_DIR}/.config" "${HOME_DIR}/.cache"
+    user_dirs
 }
 
 ensure_snakeoil_group() {
@@ -166,7 +251,7 @@ ensure_groups() {
     fi
 }
 
-# write_root_file PATH OWNER MODE: stdin -> PATH atomically, never readable by others meanwhile.
+# write_private_file PATH OWNER MODE: stdin -> PATH atomically, never readable by others meanwhile.
 write_private_file() {
     local path="$1" owner="$2" mode="$3" tmp
     tmp="$(mktemp "${path}.XXXXXX")"
@@ -184,20 +269,36 @@ set_password() {
     printf '%s:%s\n' "${USER}" "${hash}" | chpasswd -e
     worker="$(nginx_worker_user)"
     install -d -m 0755 "${HELIOS_RUN}"
-    printf '%s:%s\n' "${USER}" "${hash}" | write_private_file "${HELIOS_HTPASSWD}" "${worker}:root" 0600
+    # Root-owned, readable by nginx's worker group only: the worker checks it on every request.
+    printf '%s:%s\n' "${USER}" "${hash}" |
+        write_private_file "${HELIOS_HTPASSWD}" "root:$(id -gn "${worker}")" 0640
     log "password set for ${USER} (stored as SHA-512 crypt only)"
+}
+
+validate() {
+    UID_VALUE="$(raw_env UID)" || UID_VALUE=""
+    GID_VALUE="$(raw_env GID)" || GID_VALUE=""
+    GID_SOURCE=""
+    if [[ -z "${GID_VALUE}" ]]; then
+        GID_VALUE="${UID_VALUE}"
+        GID_SOURCE=" (GID defaults to UID)"
+    fi
+    validate_user_name
+    validate_ids
+    validate_gid
+    validate_password
+    HOME_DIR="/home/${USER}"
+    validate_home
 }
 
 main() {
     umask 077
-    UID_VALUE="$(raw_env UID)" || UID_VALUE=""
-    GID_VALUE="$(raw_env GID)" || GID_VALUE=""
-    [[ -n "${GID_VALUE}" ]] || GID_VALUE="${UID_VALUE}"
+    if [[ "${1:-}" == --check ]]; then
+        validate
+        return 0
+    fi
     trap scrub_password EXIT
-    validate_user_name
-    validate_ids
-    validate_password
-    HOME_DIR="/home/${USER}"
+    validate
     umask 022
     free_uid
     ensure_primary_group

@@ -87,3 +87,39 @@ raw_env() {
     done </proc/$$/environ
     return 1
 }
+
+# --- paths the desktop user can influence -------------------------------------------------------
+# Root never follows a path the user controls: directories the user can write to are entered only
+# as the user (run-as-user.sh), and root-made directories in world-writable places (/tmp) are
+# made with mkdir, which never follows a symlink, after removing whatever the user put there.
+
+# Groups that grant more than device access; nobody joins them through GID or a device's group.
+HELIOS_PRIVILEGED_GROUPS=" root wheel sudo admin adm shadow disk kmem tty docker lxd libvirt
+ systemd-journal staff utmp operator sys bin daemon "
+
+# is_privileged_group NAME: 0 when NAME is one of HELIOS_PRIVILEGED_GROUPS.
+is_privileged_group() {
+    [[ "${HELIOS_PRIVILEGED_GROUPS}" == *[[:space:]]"$1"[[:space:]]* ]]
+}
+
+# root_owned_dir PATH: 0 when PATH itself (not a symlink target) is a directory owned by root.
+root_owned_dir() {
+    [[ ! -L "$1" && -d "$1" && "$(stat -c %u -- "$1")" == 0 ]]
+}
+
+# ensure_shared_dir PATH MODE: PATH becomes a root-owned directory with MODE (e.g. /tmp/.X11-unix
+# 1777). A symlink, file or directory of someone else in its place is removed first (logged);
+# if something reappears before mkdir, the boot stops instead of using it.
+ensure_shared_dir() {
+    local path="$1" mode="$2"
+    if root_owned_dir "${path}"; then
+        chmod -- "${mode}" "${path}"
+        return 0
+    fi
+    if [[ -e "${path}" || -L "${path}" ]]; then
+        log "removing ${path}: expected a root-owned directory, found $(stat -c '%F owned by uid %u' -- "${path}")"
+        rm -rf -- "${path}"
+    fi
+    mkdir -m "${mode}" -- "${path}" || die "could not create ${path} (something else took its place)"
+    root_owned_dir "${path}" || die "${path} is not a root-owned directory after mkdir; refusing to use it"
+}
