@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from itsetup import CREDS, TIMEOUT, UID, USER
 from python_on_whales import Container, DockerClient
-
 from support import integration
+
 from helios.matrix import Distro
 
 HOME = f"/home/{USER}"
