@@ -76,7 +76,13 @@ class Box:
     """One throw-away container (no network) running `sleep infinity`."""
 
     def __init__(
-        self, docker: DockerClient, image: str, volumes: list[tuple[str, str, str]] | None = None
+        self,
+        docker: DockerClient,
+        image: str,
+        volumes: list[tuple[str, str, str]] | None = None,
+        *,
+        read_only: bool = False,
+        tmpfs: list[str] | None = None,
     ) -> None:
         self.docker = docker
         self.container: Container = docker.run(
@@ -86,6 +92,8 @@ class Box:
             name=f"helios-test-rt-{uuid.uuid4().hex[:12]}",
             networks=["none"],
             volumes=volumes or [],
+            read_only=read_only,
+            tmpfs=tmpfs or [],
         )
 
     def __enter__(self) -> Box:
@@ -99,14 +107,14 @@ class Box:
     ) -> None:
         self.docker.container.remove(self.container, force=True, volumes=True)
 
-    def sh(self, script: str, *args: str) -> Result:
+    def sh(self, script: str, *args: str, user: str | None = None) -> Result:
         """Run a bash script (positional args as $1...) and collect exit code, stdout, stderr."""
         out: list[bytes] = []
         err: list[bytes] = []
         rc = 0
         try:
             for source, chunk in self.docker.container.execute(
-                self.container, ["bash", "-c", script, "bash", *args], stream=True
+                self.container, ["bash", "-c", script, "bash", *args], stream=True, user=user
             ):
                 (out if source == "stdout" else err).append(chunk)
         except DockerException as exc:
@@ -115,8 +123,8 @@ class Box:
             rc, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace")
         )
 
-    def ok(self, script: str, *args: str) -> str:
-        result = self.sh(script, *args)
+    def ok(self, script: str, *args: str, user: str | None = None) -> str:
+        result = self.sh(script, *args, user=user)
         assert result.rc == 0, f"{script!r} failed ({result.rc}): {result.err}"
         return result.out
 
@@ -142,9 +150,9 @@ class Box:
             self.docker.container.copy(folder, (self.container, ENV_DIR))
         self.ok('chown -R root:root "$1" && chmod 0755 "$1"', ENV_DIR)
 
-    def up(self, service: str) -> Result:
+    def up(self, service: str, user: str | None = None) -> Result:
         """Run a oneshot's real `up` file (valid sh as well as execline)."""
-        return self.sh(f"{S6}/{service}/up")
+        return self.sh(f"{S6}/{service}/up", user=user)
 
     def start(self, service: str, ready_file: str) -> None:
         """Start a longrun's real `run` file in the background, notification fd 3 -> ready_file."""

@@ -13,6 +13,11 @@ gid="$(user_field 4)"
 home="$(user_field 6)"
 unset PASSWORD
 export HOME="${home}" LOGNAME="${USER}" SHELL=/bin/bash
+if rootless; then
+    # Already the desktop user (the container was started with --user).
+    cd "${home}" 2>/dev/null || cd /
+    exec "$@"
+fi
 cd /
 # shellcheck disable=SC2016 # $HOME and $@ expand in the user's shell, not here
 exec setpriv --reuid="${uid}" --regid="${gid}" --init-groups -- \
