@@ -187,6 +187,17 @@ ensure_account() {
     log "created user ${USER} (uid ${UID_VALUE}, gid ${GID_VALUE})"
 }
 
+# restrict_home: a world-writable home (a fresh tmpfs is 1777) becomes 0750.
+restrict_home() {
+    if (((8#$(stat -c %a -- "${HOME_DIR}") & 8#002) != 0)); then
+        if chmod 0750 -- "${HOME_DIR}" 2>/dev/null; then
+            log "${HOME_DIR} was writable by everyone (e.g. a fresh tmpfs); set it to 0750"
+        else
+            log "warning: ${HOME_DIR} is writable by everyone and not ours to change"
+        fi
+    fi
+}
+
 # adopt_home: an existing home (volume) keeps its content. If it belonged to another non-root uid
 # (UID changed), the entries of that uid are re-owned without following any symlink.
 adopt_home() {
@@ -198,6 +209,7 @@ adopt_home() {
         log "re-owned ${count} entries of ${HOME_DIR} from uid ${owner} to ${UID_VALUE} (symlinks not followed)"
     fi
     chown -h -- "${UID_VALUE}:${GID_VALUE}" "${HOME_DIR}"
+    restrict_home
     log "kept existing home ${HOME_DIR}"
 }
 
@@ -344,7 +356,7 @@ rootless_home() {
         cp -a /etc/skel/. "${HOME_DIR}/"
         log "filled empty home ${HOME_DIR} from /etc/skel"
     fi
-    chmod 0750 "${HOME_DIR}" 2>/dev/null || true
+    restrict_home
     user_dirs
 }
 
