@@ -83,7 +83,7 @@ def test_non_root_ids_must_match_the_process(
 @pytest.mark.parametrize(
     ("setup", "message"),
     [
-        ("rmdir /home/alice", "/home/alice does not exist and cannot be created without root"),
+        ("rmdir /home/alice", "/home/alice does not exist and /home is not writable by uid 1234"),
         ("chown root:root /home/alice", "/home/alice is not writable by uid 1234"),
     ],
 )
@@ -127,3 +127,17 @@ def test_root_with_read_only_root_filesystem(docker: DockerClient, runtime_image
         assert {"alice", "audio", "video", "helios-dev4242"} <= set(groups)
         assert box.ok("stat -c '%u:%g %a' /home/alice").strip() == "1234:2345 750"
         assert box.ok("stat -c '%U:%G %a' /run/helios/htpasswd").strip() == "root:www-data 640"
+
+
+def test_non_root_home_is_made_in_a_writable_home_parent(box: Box) -> None:
+    """Kubernetes: the home volume at /home is group-writable through fsGroup."""
+    prepare(box)
+    box.ok("rmdir /home/alice && chgrp 1234 /home && chmod 2775 /home")
+    box.set_env(USER="alice", PASSWORD="pw")
+    box.ok(f"chown -R 1234:1234 {ENV_DIR}")
+    result = box.up("init-user", user=ME)
+    assert result.rc == 0, result.err
+    assert box.ok("stat -c '%u %a' /home/alice; test -f /home/alice/.bashrc").split() == [
+        "1234",
+        "2750",
+    ]

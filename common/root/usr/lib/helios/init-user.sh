@@ -322,7 +322,10 @@ validate_rootless_ids() {
 # validate_rootless_home: without root the home cannot be made: it must be there and writable.
 validate_rootless_home() {
     local hint="mount a volume or a tmpfs owned by uid ${UID_VALUE} there, e.g. --tmpfs ${HOME_DIR}:uid=${UID_VALUE},gid=${GID_VALUE}"
-    [[ -d "${HOME_DIR}" ]] || invalid "${HOME_DIR} does not exist and cannot be created without root: ${hint}"
+    if [[ ! -d "${HOME_DIR}" && -w /home && ! -L "${HOME_DIR}" ]]; then
+        return 0 # made by rootless_home (a writable /home: e.g. a volume with fsGroup)
+    fi
+    [[ -d "${HOME_DIR}" ]] || invalid "${HOME_DIR} does not exist and /home is not writable by uid ${UID_VALUE}: ${hint}"
     [[ -w "${HOME_DIR}" && -x "${HOME_DIR}" ]] || invalid "${HOME_DIR} is not writable by uid ${UID_VALUE}: ${hint}"
 }
 
@@ -352,6 +355,10 @@ write_nss_files() {
 
 # rootless_home: a fresh (empty) home gets the skeleton; nothing is chowned.
 rootless_home() {
+    if [[ ! -d "${HOME_DIR}" ]]; then
+        mkdir -m 0750 -- "${HOME_DIR}"
+        log "created home ${HOME_DIR}"
+    fi
     if [[ -z "$(ls -A "${HOME_DIR}")" && -d /etc/skel ]]; then
         cp -a /etc/skel/. "${HOME_DIR}/"
         log "filled empty home ${HOME_DIR} from /etc/skel"
