@@ -37,7 +37,9 @@ def build_image(docker: DockerClient, base: str) -> str:
     if base in _images:
         return _images[base]
     suite = base.partition(":")[2]
-    base_tag = f"helios-test-runtime-base:{suite}"
+    # Tagged by the package list's content: checkouts with different lists never share it.
+    packages = hashlib.sha256((HERE / "Dockerfile.base").read_bytes()).hexdigest()[:10]
+    base_tag = f"helios-test-runtime-base:{suite}-{packages}"
     # apt needs the network while building; network=host also works without a docker0 bridge.
     docker.buildx.build(
         HERE,
