@@ -91,9 +91,7 @@ def password_mount(statefulset: dict[str, Any], container: dict[str, Any]) -> di
     return {"key": key, **volumes[mount["name"]]["secret"]}
 
 
-def test_password_comes_from_the_generated_secret_as_a_file(
-    statefulset, container, kustomization
-):
+def test_password_comes_from_the_generated_secret_as_a_file(statefulset, container, kustomization):
     assert not [e for e in container["env"] if e["name"] == "PASSWORD"], (
         "PASSWORD must not be in the pod environment: mount the Secret and set PASSWORD_FILE"
     )

@@ -361,6 +361,7 @@ rootless_home() {
     fi
     if [[ -z "$(ls -A "${HOME_DIR}")" && -d /etc/skel ]]; then
         cp -a /etc/skel/. "${HOME_DIR}/"
+        chmod 0750 -- "${HOME_DIR}" 2>/dev/null || true
         log "filled empty home ${HOME_DIR} from /etc/skel"
     fi
     restrict_home
