@@ -12,7 +12,7 @@ import yaml
 
 from helios import ROOT, matrix, version
 
-DEPLOY = ROOT / "deploy"
+DEPLOY = ROOT / "deploy" / "base"
 CURRENT = version.read()
 NAMES = matrix.names(matrix.load())
 ENV_NAMES = ["USER", "UID", "GID", "PASSWORD"]
@@ -152,7 +152,7 @@ def test_service_reaches_the_pods_on_3000(statefulset, container):
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 def test_kustomize_build_links_generated_names():
     out = subprocess.run(
-        ["kubectl", "kustomize", str(DEPLOY)], check=True, capture_output=True, text=True
+        ["kubectl", "kustomize", str(DEPLOY.parent)], check=True, capture_output=True, text=True
     ).stdout
     docs = {d["kind"]: d for d in yaml.safe_load_all(out)}
     assert set(docs) == {"StatefulSet", "Service", "Secret", "ConfigMap"}
@@ -175,7 +175,7 @@ def test_compose_uses_the_same_service_env_and_image_naming():
     assert image and image["version"] == CURRENT and image["distro"] in NAMES
 
 
-@pytest.mark.parametrize("name", ["README.md", "compose.yml", "deploy/statefulset.yaml"])
+@pytest.mark.parametrize("name", ["README.md", "compose.yml", "deploy/base/statefulset.yaml"])
 def test_image_tags_in_docs_follow_version_toml(name):
     path = ROOT / name
     assert path.is_file(), f"{name} is missing (invoke release retags it)"

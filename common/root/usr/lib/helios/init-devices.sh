@@ -12,6 +12,18 @@ source /usr/lib/helios/lib.sh
 DEVICE_DIRS=("${HELIOS_DEV_ROOT:-/dev}/dri" "${HELIOS_DEV_ROOT:-/dev}/dvb")
 HOST_FIX="give the device a dedicated group with read/write on the host (e.g. render or video) and pass it with --device"
 
+# With the account in generated files (read-only /etc), groups are added there.
+nss_add_group() {
+    printf '%s:x:%s:\n' "$1" "$2" >>"${HELIOS_NSS_DIR}/group"
+}
+
+nss_add_member() {
+    local file="${HELIOS_NSS_DIR}/group"
+    awk -F: -v OFS=: -v group="$1" -v user="${USER}" \
+        '$1 == group { $4 = ($4 == "" ? user : $4 "," user) } { print }' "${file}" >"${file}.new"
+    mv -f "${file}.new" "${file}"
+}
+
 group_for_gid() {
     local gid="$1" name
     if name="$(getent group "${gid}")"; then
@@ -19,7 +31,11 @@ group_for_gid() {
         return 0
     fi
     name="helios-dev${gid}"
-    groupadd -g "${gid}" "${name}"
+    if nss_mode; then
+        nss_add_group "${name}" "${gid}"
+    else
+        groupadd -g "${gid}" "${name}"
+    fi
     log "created group ${name} (GID ${gid}) for device access"
     printf '%s\n' "${name}"
 }
@@ -41,7 +57,11 @@ join_group() {
         return 1
     fi
     if ! is_member "${group}"; then
-        usermod -a -G "${group}" "${USER}"
+        if nss_mode; then
+            nss_add_member "${group}"
+        else
+            usermod -a -G "${group}" "${USER}"
+        fi
         log "added ${USER} to group ${group} for ${device}"
     fi
 }
@@ -63,6 +83,10 @@ main() {
     local dir device
     [[ -n "${USER:-}" ]] || die "USER is not set"
     getent passwd "${USER}" >/dev/null || die "user ${USER} does not exist; did init-user run?"
+    if rootless; then
+        log "not root: device access comes from the container runtime (--group-add, --device, supplementalGroups); nothing changed"
+        return 0
+    fi
     for dir in "${DEVICE_DIRS[@]}"; do
         [[ -d "${dir}" ]] || continue
         while IFS= read -r -d '' device; do

@@ -13,6 +13,9 @@ HELIOS_PULSE_DIR="${HELIOS_RUN}/pulse"
 HELIOS_HTPASSWD="${HELIOS_RUN}/htpasswd"
 HELIOS_NGINX_CONF="${HELIOS_RUN}/nginx.conf"
 HELIOS_DISPLAY_NUM=1
+# Identity files for the desktop user when /etc cannot hold it (started non-root, or root with a
+# read-only /etc): a passwd/group pair in /run, read through nss_wrapper (LD_PRELOAD).
+HELIOS_NSS_DIR="${HELIOS_RUN}/nss"
 # Largest UID/GID accepted: the top of login.defs' default UID_MAX/GID_MAX range. Higher ids
 # (65534 nobody, user-namespace ranges) are reserved.
 HELIOS_ID_MAX=60000
@@ -112,6 +115,11 @@ root_owned_dir() {
 # if something reappears before mkdir, the boot stops instead of using it.
 ensure_shared_dir() {
     local path="$1" mode="$2"
+    if rootless; then
+        # One uid in the whole container: there is nobody to protect the directory from.
+        [[ -d "${path}" && ! -L "${path}" ]] || mkdir -m "${mode}" -- "${path}"
+        return 0
+    fi
     if root_owned_dir "${path}"; then
         chmod -- "${mode}" "${path}"
         return 0
@@ -123,3 +131,40 @@ ensure_shared_dir() {
     mkdir -m "${mode}" -- "${path}" || die "could not create ${path} (something else took its place)"
     root_owned_dir "${path}" || die "${path} is not a root-owned directory after mkdir; refusing to use it"
 }
+
+# --- least privilege: started as a non-root user, or with a read-only /etc ------------------------
+
+# rootless: 0 when the container runs as a user other than root (docker --user, Kubernetes
+# runAsNonRoot, OpenShift's arbitrary UIDs): no account is created and nothing is chowned.
+rootless() {
+    ((EUID != 0))
+}
+
+# nss_mode: 0 when the desktop account lives in HELIOS_NSS_DIR instead of /etc/passwd.
+nss_mode() {
+    rootless || [[ ! -w /etc/passwd ]]
+}
+
+# nss_wrapper's library, wherever the distro installs it.
+nss_wrapper_lib() {
+    local lib
+    for lib in /usr/lib/*/libnss_wrapper.so /usr/lib64/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do
+        if [[ -e "${lib}" ]]; then
+            printf '%s\n' "${lib}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# use_nss_files: once init-user wrote them, every Helios script (and what it starts) resolves the
+# desktop user through the generated files.
+use_nss_files() {
+    local lib
+    [[ -s "${HELIOS_NSS_DIR}/passwd" && -s "${HELIOS_NSS_DIR}/group" ]] || return 0
+    lib="$(nss_wrapper_lib)" || die "nss_wrapper is not installed (libnss_wrapper.so not found)"
+    export LD_PRELOAD="${lib}" NSS_WRAPPER_PASSWD="${HELIOS_NSS_DIR}/passwd" \
+        NSS_WRAPPER_GROUP="${HELIOS_NSS_DIR}/group"
+}
+
+use_nss_files
