@@ -166,6 +166,7 @@ target "bookworm" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios bookworm"
@@ -182,6 +183,7 @@ target "sid" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios sid"
@@ -198,6 +200,7 @@ target "kali" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios kali"
@@ -214,6 +217,7 @@ target "noble" {
     FAMILY       = "ubuntu"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios noble"
@@ -230,6 +234,7 @@ target "jammy" {
     FAMILY       = "ubuntu"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios jammy"
@@ -246,6 +251,7 @@ target "rocky-9" {
     FAMILY       = "rhel"
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
+    VIRTUALGL    = "virtualgl-rpm"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios rocky-9"
@@ -262,6 +268,7 @@ target "alma-9" {
     FAMILY       = "rhel"
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
+    VIRTUALGL    = "virtualgl-rpm"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios alma-9"

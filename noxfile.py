@@ -22,7 +22,7 @@ def _docker_env() -> dict[str, str]:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """ruff, shellcheck, shfmt, hadolint and the bake drift check."""
+    """ruff, shellcheck, shfmt, hadolint, zizmor and the bake drift check (the lint extra)."""
     _install(session)
     session.run("python", "-m", "helios.lint")
 

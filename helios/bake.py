@@ -1,4 +1,9 @@
-"""Rendering docker-bake.hcl from docker-bake.hcl.j2 and the data files."""
+"""Rendering the generated files from their templates and the data files.
+
+docker-bake.hcl from docker-bake.hcl.j2 (distros.toml, sources.toml, version.toml) and the
+Dockerfile from Dockerfile.j2 (sources.toml [stages], see helios.dockerfile). Both are committed;
+`python -m helios.bake --check` (the lint tier) fails when either is stale.
+"""
 
 from pathlib import Path
 
@@ -40,17 +45,21 @@ def context(
     }
 
 
-def render_with(template: Path, values: dict[str, object]) -> str:
+def render_template(template: Path, values: dict[str, object]) -> str:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(template.parent),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,
     )
+    return env.get_template(template.name).render(**values)
+
+
+def render_with(template: Path, values: dict[str, object]) -> str:
     for key, value in _strings(values):
         if '"' in value or "\\" in value or "${" in value or "\n" in value:
             raise HeliosError(f"value for {key} cannot be written into HCL safely: {value!r}")
-    return env.get_template(template.name).render(**values)
+    return render_template(template, values)
 
 
 def _strings(values: dict[str, object]) -> list[tuple[str, str]]:
@@ -58,6 +67,7 @@ def _strings(values: dict[str, object]) -> list[tuple[str, str]]:
     found += [(k, v) for k, v in dict(values["source_args"]).items()]  # type: ignore[call-overload]
     for distro in values["distros"]:  # type: ignore[attr-defined]
         found += [(f"{distro.name}.image", distro.image)]
+        found += [(f"{distro.name}.virtualgl", distro.virtualgl)]
     return found
 
 
@@ -74,16 +84,37 @@ def render(
     return render_with(template, values)
 
 
+def generated() -> dict[Path, str]:
+    """Every generated file with its fresh render."""
+    from helios import dockerfile
+
+    return {OUTPUT: render(), dockerfile.OUTPUT: dockerfile.render()}
+
+
 def write(output: Path | None = None) -> Path:
+    """Write the bake file (or `output`) and the Dockerfile from fresh renders."""
+    from helios import dockerfile
+
     output = output or OUTPUT
     output.write_text(render(), encoding="utf-8")
+    dockerfile.OUTPUT.write_text(dockerfile.render(), encoding="utf-8")
     return output
 
 
+def stale() -> list[Path]:
+    """The generated files that differ from a fresh render."""
+    return [
+        path
+        for path, text in generated().items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
+
+
 def is_current(output: Path | None = None) -> bool:
-    """True when the committed bake file equals a fresh render."""
-    output = output or OUTPUT
-    return output.exists() and output.read_text(encoding="utf-8") == render()
+    """True when the committed generated files equal fresh renders."""
+    if output is not None:
+        return output.exists() and output.read_text(encoding="utf-8") == render()
+    return not stale()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,16 +123,19 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     parser = argparse.ArgumentParser(prog="python -m helios.bake", description=main.__doc__)
-    parser.add_argument("--check", action="store_true", help="fail if docker-bake.hcl is stale")
+    parser.add_argument("--check", action="store_true", help="fail if a generated file is stale")
     args = parser.parse_args(argv)
     try:
         if args.check:
-            if not is_current():
-                print(f"{OUTPUT.name} is stale: run `invoke bake` and commit it", file=sys.stderr)
+            old = stale()
+            if old:
+                names = ", ".join(p.name for p in old)
+                print(f"{names} stale: run `invoke bake` and commit", file=sys.stderr)
                 return 1
-            print(f"{OUTPUT.name} is up to date")
+            print(", ".join(p.name for p in generated()) + " up to date")
             return 0
-        print(f"wrote {write().relative_to(ROOT)}")
+        write()
+        print("wrote " + ", ".join(str(p.relative_to(ROOT)) for p in generated()))
     except HeliosError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -7,14 +7,12 @@ runs only re-import it; delete `debian-<suite>.tar` there to refresh a base. The
 the matrix (kali, ubuntu, rocky, alma) are only available where they can be pulled.
 """
 
-import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
+from filelock import FileLock
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 
@@ -51,22 +49,12 @@ def tarball_path(suite: str, cache_dir: Path | None = None) -> Path:
     return (cache_dir or CACHE_DIR) / f"debian-{suite}.tar"
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock so two test processes never build the same tarball at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def build_tarball(suite: str, cache_dir: Path | None = None) -> Path:
     """Return the cached root tarball for `suite`, running mmdebstrap only when it is missing."""
     tarball = tarball_path(suite, cache_dir)
-    with _locked(tarball.with_suffix(".lock")):
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    # Two test processes must never build the same tarball at once.
+    with FileLock(tarball.with_suffix(".lock")):
         if tarball.is_file() and tarball.stat().st_size > 0:
             return tarball
         if shutil.which("mmdebstrap") is None:

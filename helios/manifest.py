@@ -16,6 +16,12 @@ Schema, one table per source under [sources]:
 A per-architecture source replaces url/file/sha256 with [sources.<name>.arch.<targetarch>]
 tables (targetarch as in Docker: amd64, arm64), each with url, file and sha256.
 
+Each source names the Dockerfile `stage` that fetches it (src-<stage>); [stages.<name>] tables, in
+build order, say what a stage starts FROM (default "fetcher"), which extra ARG lines it has, what it
+fetches (fetch.sh arguments; default: each of its sources by name) and which `unpinned` sources it
+may fetch (their build args are declared empty; a sources folder's own sources.toml pins them).
+The Dockerfile's src-* stages are rendered from these tables (helios.dockerfile).
+
 [args] holds further scalar pins passed verbatim to the build as build args.
 
 Each source becomes build args named after it: <ID>_URL, <ID>_FILE, <ID>_SHA256, <ID>_DIGEST
@@ -26,17 +32,63 @@ ones, where <ID> is the name upper-cased with every non-alphanumeric character a
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints, model_validator
 
 from helios import ROOT, HeliosError, tomlfile
 
 MANIFEST_FILE = ROOT / "sources.toml"
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 ARCHES = ("amd64", "arm64")
 DIGESTS = ("file", "tar")
-SOURCE_KEYS = {"version", "url", "file", "sha256", "digest", "optional", "note", "arch"}
-ARTIFACT_KEYS = {"url", "file", "sha256"}
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
+StageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+ArgName = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+ArgLine = Annotated[
+    str, StringConstraints(pattern=r'^[A-Z][A-Z0-9_]*(=("[^"]*"|[A-Za-z0-9._-]*))?$')
+]
+
+
+class ArtifactEntry(tomlfile.Strict):
+    url: NonEmpty
+    file: NonEmpty
+    sha256: Sha256
+
+
+class SourceEntry(tomlfile.Strict):
+    version: NonEmpty
+    url: NonEmpty | None = None
+    file: NonEmpty | None = None
+    sha256: Sha256 | None = None
+    digest: Literal["file", "tar"] = "file"
+    optional: bool = False
+    note: str = ""
+    stage: StageName | None = None
+    arch: dict[Literal["amd64", "arm64"], ArtifactEntry] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> "SourceEntry":
+        plain = [self.url, self.file, self.sha256]
+        if self.arch is not None and any(v is not None for v in plain):
+            raise ValueError("use either url/file/sha256 or [arch.<arch>] tables")
+        if self.arch is None and any(v is None for v in plain):
+            raise ValueError("needs url, file and sha256 (or [arch.<arch>] tables)")
+        return self
+
+
+class StageEntry(tomlfile.Strict):
+    base: NonEmpty = Field("fetcher", alias="from")
+    args: list[ArgLine] = Field(default_factory=list)
+    fetch: list[NonEmpty] | None = None
+    unpinned: list[SourceName] = Field(default_factory=list)
+
+
+class ManifestFile(tomlfile.Strict):
+    sources: dict[SourceName, SourceEntry] = Field(min_length=1)
+    stages: dict[StageName, StageEntry] = Field(default_factory=dict)
+    args: dict[ArgName, str] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,6 +110,7 @@ class Source:
     optional: bool
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     note: str = ""
+    stage: str | None = None
 
     @property
     def arg_id(self) -> str:
@@ -78,6 +131,7 @@ class Source:
 class Manifest:
     sources: dict[str, Source]
     args: dict[str, str]
+    stages: dict[str, StageEntry] = field(default_factory=dict)
 
     def build_args(self) -> dict[str, str]:
         """Every build arg the manifest defines, sorted for deterministic output."""
@@ -101,77 +155,37 @@ def arg_id(name: str) -> str:
     return re.sub(r"[^A-Z0-9]", "_", name.upper())
 
 
-def _artifact(path: Path, where: str, raw: Any, version: str) -> Artifact:
-    if not isinstance(raw, dict):
-        raise HeliosError(f"{path}: {where}: must be a table")
-    extra = set(raw) - ARTIFACT_KEYS
-    if extra:
-        raise HeliosError(f"{path}: {where}: unknown key(s) {', '.join(sorted(extra))}")
-    for key in sorted(ARTIFACT_KEYS):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise HeliosError(f"{path}: {where}: '{key}' is missing or empty")
-    if not SHA256_RE.match(raw["sha256"]):
-        raise HeliosError(f"{path}: {where}: 'sha256' must be 64 lowercase hex digits")
-    url = raw["url"].replace("{version}", version)
-    file = raw["file"].replace("{version}", version)
+def _artifact(path: Path, where: str, url: str, file: str, sha256: str, version: str) -> Artifact:
+    """The artifact with {version} expanded; the expanded URL and file name are checked here."""
+    url, file = url.replace("{version}", version), file.replace("{version}", version)
     if not url.startswith("https://"):
         raise HeliosError(f"{path}: {where}: 'url' must be https://, got {url!r}")
     if "/" in file or file.startswith("."):
         raise HeliosError(f"{path}: {where}: 'file' must be a plain file name, got {file!r}")
-    return Artifact(url=url, file=file, sha256=raw["sha256"])
+    return Artifact(url=url, file=file, sha256=sha256)
 
 
-def _source(path: Path, name: str, raw: Any) -> Source:
-    where = f"source '{name}'"
-    if not NAME_RE.match(name):
-        raise HeliosError(f"{path}: {where}: name must match [a-z0-9][a-z0-9.-]*")
-    if not isinstance(raw, dict):
-        raise HeliosError(f"{path}: {where}: must be a table")
-    extra = set(raw) - SOURCE_KEYS
-    if extra:
-        raise HeliosError(f"{path}: {where}: unknown key(s) {', '.join(sorted(extra))}")
-    version = raw.get("version")
-    if not isinstance(version, str) or not version:
-        raise HeliosError(f"{path}: {where}: 'version' is missing or empty")
-    digest = raw.get("digest", "file")
-    if digest not in DIGESTS:
-        raise HeliosError(f"{path}: {where}: 'digest' must be one of {', '.join(DIGESTS)}")
-    optional = raw.get("optional", False)
-    if not isinstance(optional, bool):
-        raise HeliosError(f"{path}: {where}: 'optional' must be true or false")
-    if "arch" in raw:
-        if ARTIFACT_KEYS & set(raw):
-            raise HeliosError(f"{path}: {where}: use either url/file/sha256 or arch tables")
-        arches = raw["arch"]
-        if not isinstance(arches, dict) or not arches or set(arches) - set(ARCHES):
-            raise HeliosError(f"{path}: {where}: 'arch' tables must be among {ARCHES}")
+def _source(path: Path, name: str, entry: SourceEntry) -> Source:
+    where = f"sources.{name}"
+    if entry.arch is not None:
         artifacts = {
-            a: _artifact(path, f"{where} arch {a}", arches[a], version) for a in sorted(arches)
+            arch: _artifact(path, f"{where}.arch.{arch}", a.url, a.file, a.sha256, entry.version)
+            for arch, a in sorted(entry.arch.items())
         }
     else:
-        subset = {k: raw[k] for k in ARTIFACT_KEYS if k in raw}
-        artifacts = {"": _artifact(path, where, subset, version)}
-    return Source(name, version, digest, optional, artifacts, str(raw.get("note", "")))
+        assert entry.url and entry.file and entry.sha256  # checked by SourceEntry
+        artifacts = {"": _artifact(path, where, entry.url, entry.file, entry.sha256, entry.version)}
+    return Source(
+        name, entry.version, entry.digest, entry.optional, artifacts, entry.note, entry.stage
+    )
 
 
 def load(path: Path = MANIFEST_FILE) -> Manifest:
-    """Load and validate the manifest; problems raise HeliosError naming file and source."""
-    data = tomlfile.load(path)
-    extra = set(data) - {"sources", "args"}
-    if extra:
-        raise HeliosError(f"{path}: unknown top-level key(s): {', '.join(sorted(extra))}")
-    raw_sources = data.get("sources", {})
-    if not isinstance(raw_sources, dict) or not raw_sources:
-        raise HeliosError(f"{path}: needs at least one [sources.<name>] table")
-    sources = {name: _source(path, name, raw) for name, raw in raw_sources.items()}
+    """Load and validate the manifest; problems raise HeliosError naming file and key."""
+    data = tomlfile.validated(path, ManifestFile)
+    sources = {name: _source(path, name, entry) for name, entry in data.sources.items()}
     files = [art.file for s in sources.values() for art in s.artifacts.values()]
     dupes = sorted({f for f in files if files.count(f) > 1})
     if dupes:
         raise HeliosError(f"{path}: file name(s) used twice: {', '.join(dupes)}")
-    args = data.get("args", {})
-    if not isinstance(args, dict) or not all(
-        isinstance(k, str) and re.match(r"^[A-Z][A-Z0-9_]*$", k) and isinstance(v, str)
-        for k, v in args.items()
-    ):
-        raise HeliosError(f"{path}: [args] must map UPPER_CASE names to strings")
-    return Manifest(sources=sources, args=dict(args))
+    return Manifest(sources=sources, args=dict(data.args), stages=dict(data.stages))

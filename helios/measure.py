@@ -19,9 +19,10 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import tomli_w
+from pydantic import Field, field_validator
 
 from helios import ROOT, HeliosError, matrix, tomlfile
 
@@ -63,41 +64,43 @@ class Row:
         return "ok" if self.value <= self.limit else "OVER"
 
 
-def _positive(where: str, key: str, value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value <= 0:
-        raise HeliosError(f"{where}: '{key}' must be a positive number, got {value!r}")
-    return float(value)
+Positive = Annotated[float, Field(strict=False)]
 
 
-def _limits(path: Path, table: Any, where: str) -> dict[str, float]:
-    if not isinstance(table, dict):
-        raise HeliosError(f"{path}: [{where}] must be a table")
-    unknown = set(table) - BUDGET_KEYS
-    if unknown:
-        raise HeliosError(
-            f"{path}: [{where}] unknown key(s) {', '.join(sorted(unknown))}; "
-            f"known: {', '.join(sorted(BUDGET_KEYS))}"
-        )
-    return {key: _positive(f"{path}: [{where}]", key, value) for key, value in table.items()}
+class Limits(tomlfile.Strict):
+    """Budget values in budget units; a table may set any of them."""
+
+    size_gb: Positive | None = None
+    start_seconds: Positive | None = None
+    idle_memory_mib: Positive | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a positive number")
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError("must be a positive number")
+        return value
+
+    def set_values(self) -> dict[str, float]:
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
+class BudgetFile(tomlfile.Strict):
+    defaults: Limits = Limits()
+    distro: dict[str, Limits] = Field(default_factory=dict)
 
 
 def load_budget(path: Path, distros: list[str]) -> dict[str, dict[str, float]]:
     """Per distro, every budget key: [defaults] overridden by [distro.<name>]."""
-    data = tomlfile.load(path)
-    unknown = set(data) - {"defaults", "distro"}
-    if unknown:
-        raise HeliosError(f"{path}: unknown top-level key(s) {', '.join(sorted(unknown))}")
-    defaults = _limits(path, data.get("defaults", {}), "defaults")
-    tables = data.get("distro", {})
-    if not isinstance(tables, dict):
-        raise HeliosError(f"{path}: [distro] must hold one [distro.<name>] table per distro")
-    extra = set(tables) - set(distros)
+    data = tomlfile.validated(path, BudgetFile)
+    extra = set(data.distro) - set(distros)
     if extra:
         raise HeliosError(f"{path}: budget for unknown distro(s) {', '.join(sorted(extra))}")
     budget = {}
     for name in distros:
-        limits = defaults | _limits(path, tables.get(name, {}), f"distro.{name}")
+        limits = data.defaults.set_values() | data.distro.get(name, Limits()).set_values()
         missing = BUDGET_KEYS - set(limits)
         if missing:
             raise HeliosError(
@@ -106,6 +109,13 @@ def load_budget(path: Path, distros: list[str]) -> dict[str, dict[str, float]]:
             )
         budget[name] = limits
     return budget
+
+
+def _positive(where: str, key: str, value: Any) -> float:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    if not ok or not math.isfinite(value) or value <= 0:
+        raise HeliosError(f"{where}: '{key}' must be a positive number, got {value!r}")
+    return float(value)
 
 
 def load_report(path: Path) -> dict[str, dict[str, Any]]:

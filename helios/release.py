@@ -5,7 +5,7 @@ The release commit changes exactly these files (those that exist):
     version.toml             version = "X.Y.Z" (the header comment is kept)
     docker-bake.hcl          re-rendered by helios.bake.render()
     README.md, compose.yml,  every image tag v<old>-<distro> becomes v<new>-<distro>
-    deploy/statefulset.yaml  (tags of other versions or unknown distros are left alone)
+    deploy/base/statefulset.yaml  (tags of other versions or unknown distros are left alone)
 
 and the commit is tagged v<new> (annotated). Nothing is changed when a check fails: the tree must
 be clean, the tag must not exist and the part must be patch, minor or major. With dry_run the same
@@ -27,7 +27,7 @@ PARTS = ("patch", "minor", "major")
 VERSION_FILE = "version.toml"
 BAKE_FILE = "docker-bake.hcl"
 # Files whose image tags follow the version (relative to the repository root).
-TAGGED_FILES = ("README.md", "compose.yml", "deploy/statefulset.yaml")
+TAGGED_FILES = ("README.md", "compose.yml", "deploy/base/statefulset.yaml")
 ANY_VERSION = r"\d+\.\d+\.\d+"
 
 Echo = Callable[[str], None]

@@ -13,11 +13,13 @@ import hashlib
 import lzma
 import os
 import shutil
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from helios import ROOT, HeliosError, manifest
 from helios.manifest import Artifact, Manifest, Source
@@ -26,6 +28,8 @@ SOURCES_DIR = ROOT / ".sources"
 FOLDER_MANIFEST = "sources.toml"
 CHUNK = 1 << 20
 TIMEOUT = 60
+# Transient failures (connection errors, 429 and 5xx answers) are retried with backoff.
+RETRY = Retry(total=4, backoff_factor=1.0, status_forcelist=(429, 500, 502, 503, 504))
 # Build args a folder's own manifest may change (everything else must match the repository).
 OVERRIDABLE = ("_SHA256", "_FILE", "_DIGEST")
 # Upstream URLs are never used by an offline build, so a folder may record other ones.
@@ -94,12 +98,24 @@ def _url(artifact: Artifact, mirror: str) -> str:
     return f"{mirror.rstrip('/')}/{artifact.file}" if mirror else artifact.url
 
 
+def session() -> requests.Session:
+    """An HTTP session that retries transient failures (see RETRY)."""
+    http = requests.Session()
+    http.headers["User-Agent"] = "helios-sources"
+    adapter = HTTPAdapter(max_retries=RETRY)
+    http.mount("https://", adapter)
+    http.mount("http://", adapter)
+    return http
+
+
 def _download(url: str, part: Path) -> None:
-    request = urllib.request.Request(url, headers={"User-Agent": "helios-sources"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response, part.open("wb") as out:
-            shutil.copyfileobj(response, out, CHUNK)
-    except (urllib.error.URLError, OSError) as exc:
+        with session() as http, http.get(url, stream=True, timeout=TIMEOUT) as response:
+            response.raise_for_status()
+            with part.open("wb") as out:
+                for chunk in response.iter_content(CHUNK):
+                    out.write(chunk)
+    except (requests.RequestException, OSError) as exc:
         part.unlink(missing_ok=True)
         raise HeliosError(
             f"{part.name.removeprefix('.').removesuffix('.part')}: "

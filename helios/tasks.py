@@ -48,17 +48,13 @@ def parse_distros(spec: str) -> list[matrix.Distro]:
     return matrix.select(matrix.load(), wanted)
 
 
-# Options of `invoke build` that take a value (long and short forms).
-BUILD_VALUE_OPTIONS = {
-    "--sources",
-    "-s",
-    "--ca-bundle",
-    "-c",
-    "--platform",
-    "-p",
-    "--channel",
-    "-h",
-}
+def value_options(command: Task) -> set[str]:
+    """The flags of `command` that take a value, long and short, as invoke parses them."""
+    flags: set[str] = set()
+    for argument in command.get_arguments():
+        if argument.kind is not bool:
+            flags |= {f"--{n}" if len(n) > 1 else f"-{n}" for n in argument.names}
+    return flags
 
 
 def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> list[str]:
@@ -79,7 +75,7 @@ def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> li
         elif word.startswith("-"):
             if claimed:
                 raise HeliosError(f"put options before the distro names (invoke {task_name} ...)")
-            expect_value = "=" not in word and word in BUILD_VALUE_OPTIONS
+            expect_value = "=" not in word and word in value_options(build)
         elif word in valid:
             claimed.append(word)
         elif word in task_names:
@@ -140,14 +136,21 @@ def build_images(
     platform: str = "",
     channel: str = "dev",
     load: bool = True,
+    kasmbins: bool = False,
 ) -> None:
-    """Build `distros` through the committed bake file (re-rendered first if stale)."""
+    """Build `distros` through the committed bake file (re-rendered first if stale).
+
+    `kasmbins` sets KASMBINS=true: the sources folder's own sources.toml must pin kasmbins.
+    """
     tags.check_channel(channel)
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
     if not bake.is_current():
-        print(f"{bake.OUTPUT.name} was stale; re-rendered it")
+        print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
+    settings = build_settings(sources, ca_bundle)
+    if kasmbins:
+        settings["*.args.KASMBINS"] = "true"
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:
         variables["HELIOS_PLATFORMS"] = platform
@@ -155,7 +158,7 @@ def build_images(
         targets=[d.name for d in distros],
         files=[bake.OUTPUT],
         load=load,
-        set=build_settings(sources, ca_bundle),
+        set=settings,
         variables=variables,
     )
 
@@ -194,15 +197,17 @@ def build(
     ca_bundle: str = "",
     platform: str = "",
     channel: str = "dev",
+    kasmbins: bool = False,
 ) -> None:
     """Build + load images via bake: build [opts] [distro ...]."""
-    claimed = claimed_distros(sys.argv, "build", TASK_NAMES)
+    claimed = claimed_distros(sys.argv, "build", task_names())
     build_images(
         matrix.select(matrix.load(), claimed),
         sources=sources,
         ca_bundle=ca_bundle,
         platform=platform,
         channel=channel,
+        kasmbins=kasmbins,
     )
     if claimed:
         raise Exit(code=0)  # the names were build's arguments, not tasks to run next
@@ -234,32 +239,24 @@ def down(c: Context) -> None:
     compose_client(gpu=False).compose.down(remove_orphans=True)
 
 
-def _run_all(c: Context, commands: list[list[str]]) -> None:
-    failed = [cmd[0] for cmd in commands if not c.run(_join(cmd), warn=True, pty=False).ok]
+def _run_all(commands: list[list[str]]) -> None:
+    failed = lint.run_all(commands)
     if failed:
         raise HeliosError(f"failed: {', '.join(failed)}")
-
-
-def _join(cmd: list[str]) -> str:
-    import shlex
-
-    return shlex.join(cmd)
 
 
 @task(name="lint")
 @_friendly
 def lint_task(c: Context) -> None:
-    """Static checks: ruff, shellcheck, shfmt, hadolint, bake drift."""
-    with c.cd(str(ROOT)):
-        _run_all(c, lint.lint_commands())
+    """Static checks: ruff, shellcheck, shfmt, hadolint, zizmor, bake."""
+    _run_all(lint.lint_commands())
 
 
 @task(name="format")
 @_friendly
 def format_task(c: Context) -> None:
     """Format Python (ruff) and every shell script (shfmt)."""
-    with c.cd(str(ROOT)):
-        _run_all(c, lint.format_commands())
+    _run_all(lint.format_commands())
 
 
 @task(name="sources")
@@ -299,20 +296,29 @@ def distro_task(distro: matrix.Distro) -> Task:
 
 
 TOOL_TASKS = (build, bake_task, up, down, lint_task, format_task, sources_task, release_task)
-TASK_NAMES = {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
+
+
+def task_names() -> set[str]:
+    """Every task name: the tool tasks and one per distro (reads distros.toml)."""
+    return {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
 
 
 def namespace(argv: list[str] | None = None) -> Collection:
-    """All tasks; given the command line, first reject unknown distro names clearly."""
-    if argv is not None:
-        try:
-            check_first_word(argv, TASK_NAMES)
-            claimed_distros(argv, "build", TASK_NAMES)
-        except HeliosError as exc:
-            raise Exit(f"error: {exc}", code=1) from exc
+    """All tasks; given the command line, first reject unknown distro names clearly.
+
+    Nothing is read at import: a broken data file is one `error:` line and exit 1 (invoke prints
+    an Exit raised while it loads tasks.py without a traceback), also for `invoke --list`.
+    """
+    try:
+        distros = matrix.load()
+        if argv is not None:
+            check_first_word(argv, task_names())
+            claimed_distros(argv, "build", task_names())
+    except HeliosError as exc:
+        raise Exit(f"error: {exc}", code=1) from exc
     ns = Collection()
     for item in TOOL_TASKS:
         ns.add_task(item)
-    for distro in matrix.load():
+    for distro in distros:
         ns.add_task(distro_task(distro))
     return ns

@@ -2,17 +2,22 @@
 
 import re
 from pathlib import Path
+from typing import Annotated
 
-from helios import ROOT, HeliosError, tomlfile
+from pydantic import StringConstraints
+
+from helios import ROOT, tomlfile
 
 VERSION_FILE = ROOT / "version.toml"
-SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+SEMVER = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+SEMVER_RE = re.compile(SEMVER)
+SemVer = Annotated[str, StringConstraints(pattern=SEMVER)]
+
+
+class VersionFile(tomlfile.Strict):
+    version: SemVer
 
 
 def read(path: Path = VERSION_FILE) -> str:
     """Return the Helios version (X.Y.Z, no leading v)."""
-    data = tomlfile.load(path)
-    version = data.get("version")
-    if set(data) != {"version"} or not isinstance(version, str) or not SEMVER_RE.match(version):
-        raise HeliosError(f'{path}: must hold exactly version = "X.Y.Z"')
-    return version
+    return tomlfile.validated(path, VersionFile).version

@@ -32,7 +32,7 @@ apt_runtime() {
         xfce4-session xfwm4 xfce4-panel xfdesktop4 xfce4-settings xfconf xfce4-terminal \
         adwaita-icon-theme fonts-dejavu-core \
         libgl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libgbm1 libgomp1 libwebp7 libfreetype6 \
-        libxfont2 libpixman-1-0 libxshmfence1 libxkbfile1 libxcvt0 libpulse0 "$@"
+        libxfont2 libpixman-1-0 libxshmfence1 libxkbfile1 libxcvt0 libpulse0 libnss-wrapper "$@"
     apt_virtualgl
     ca_remove
     apt-get autoremove -y

@@ -21,7 +21,7 @@ dnf_runtime() {
         xkeyboard-config xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-settings xfconf \
         xfce4-terminal adwaita-icon-theme dejavu-sans-fonts dejavu-sans-mono-fonts \
         mesa-dri-drivers libglvnd-glx mesa-libGL mesa-libEGL mesa-libgbm libgomp libwebp freetype \
-        libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nodejs "$@"
+        libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nss_wrapper-libs nodejs "$@"
     dnf_virtualgl
     dnf config-manager --set-disabled crb
     dnf remove -y epel-release dnf-plugins-core || true

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
-# fetch.sh [--when true|false | --when-command CMD] NAME [DEST]: put the pinned file of manifest
-# source NAME into DEST (default /out/NAME). DEST stays empty with --when false (an optional source
-# that is disabled) or --when-command CMD when this image has no CMD (e.g. only images with dpkg
-# need the VirtualGL .deb).
+# fetch.sh [--when true|false] NAME [DEST]: put the pinned file of manifest source NAME into DEST
+# (default /out/NAME). DEST stays empty with --when false (an optional source that is disabled).
 # Reads the build args <ID>_FILE/_URL/_SHA256/_DIGEST (with _AMD64/_ARM64 for per-arch sources),
 # SOURCES_MIRROR and OFFLINE. Looks in /sources (the bind-mounted .sources folder) first, then
 # $SOURCES_MIRROR/<file>, then the upstream URL; verifies the sha256 (DIGEST=tar: over the
@@ -11,20 +9,12 @@ set -euo pipefail
 # shellcheck source=common/build/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: fetch.sh [--when true|false | --when-command CMD] NAME [DEST]"
+usage="usage: fetch.sh [--when true|false] NAME [DEST]"
 when=true
 case "${1:-}" in
     --when)
         when=${2:-}
         shift 2 || die "$usage"
-        ;;
-    --when-command)
-        [ -n "${2:-}" ] || die "$usage"
-        when=false
-        if command -v "$2" >/dev/null; then
-            when=true
-        fi
-        shift 2
         ;;
 esac
 [ $# -ge 1 ] && [ $# -le 2 ] || die "$usage"

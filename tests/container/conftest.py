@@ -15,10 +15,9 @@ import os
 
 import pytest
 from python_on_whales import DockerClient
+from support.integration import chromium_binary, engine_problem
 
 from helios import HeliosError, baseimages
-from helios.integration import engine_problem
-from helios.integration_screens import chromium_binary
 
 DEBIAN_BASES = ("debian:bookworm", "debian:sid")
 REQUIRED = os.environ.get("HELIOS_REQUIRE_DOCKER") == "1"

@@ -209,3 +209,21 @@ def test_virtualgl_is_installed_from_the_pinned_deb(runtime_box: Box) -> None:
             "HELIOS_SKIP_VIRTUALGL=true, so vglrun is not checked"
         )
     runtime_box.sh("command -v vglrun")
+
+
+def test_the_one_bashrc_names_the_distro_from_os_release(
+    docker: DockerClient, debian_image: str
+) -> None:
+    """common/root/etc/skel/.bashrc in a real interactive bash: the prompt names the distro."""
+    bashrc = ROOT / "common" / "root" / "etc" / "skel" / ".bashrc"
+    out = docker.run(
+        debian_image,
+        ["bash", "--rcfile", "/skel-bashrc", "-ic", 'printf "%s\\n" "$PS1"; alias ll'],
+        volumes=[(bashrc, "/skel-bashrc", "ro")],
+        remove=True,
+        name=f"helios-test-bashrc-{uuid.uuid4().hex[:8]}",
+    )
+    prompt, alias = str(out).strip().splitlines()[-2:]
+    suite = debian_image.split(":", 1)[1]
+    assert f"\\u@helios-{suite}\\[" in prompt, prompt
+    assert alias == "alias ll='ls -alF'"

@@ -1,36 +1,31 @@
-"""Real tests of the integration suite's helpers (issue 5), without a Helios image.
+"""Real tests of the integration suite's helpers (tests/support), without a Helios image.
 
 A small nginx image built from debian:bookworm stands in for Helios: basic auth on every page,
 `/health` answering 503 until /tmp/ready exists, a colourful page and a blank one. The readiness
-waiter, the HTTP/auth probes, the process and memory probes, the auth-injecting proxy and the
-screenshot checker (Debian's chromium) run against it. The websocket upgrade probe runs against a
-loopback server that only upgrades requests carrying credentials and an Origin.
+waiter, the HTTP/auth probes (requests), the `ps` process probe, the memory probe and the
+screenshot checker (Playwright driving Debian's chromium, Pillow) run against it. The websocket
+probe (websocket-client) runs against a loopback server that only upgrades requests carrying
+credentials and an Origin.
 """
 
+import base64
+import hashlib
 import socket
-import struct
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from python_on_whales import DockerClient
+from support import integration
+from support.integration import Credentials, RenderedPageWaitStrategy, png_stats, screenshot, stats
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-from helios import HeliosError, baseimages, integration
-from helios.integration import AuthProxy, Credentials
-from helios.integration_screens import (
-    Picture,
-    RenderedPageWaitStrategy,
-    decode_png,
-    png_stats,
-    screenshot,
-    stats,
-)
+from helios import HeliosError, baseimages
 
 CREDS = Credentials("tester", "helios-test-pw")  # a throwaway test password
 TAG = "helios-test-nginx:latest"
@@ -38,7 +33,7 @@ TAG = "helios-test-nginx:latest"
 DOCKERFILE = """\
 FROM debian:bookworm
 RUN apt-get update \\
- && apt-get install -y --no-install-recommends nginx openssl \\
+ && apt-get install -y --no-install-recommends nginx openssl procps \\
  && rm -rf /var/lib/apt/lists/*
 RUN printf 'tester:%s\\n' "$(printf '%s' 'helios-test-pw' | openssl passwd -apr1 -stdin)" \\
     > /etc/nginx/htpasswd && chmod 644 /etc/nginx/htpasswd
@@ -137,16 +132,21 @@ def test_process_probe_reports_owners_and_arguments(
     assert integration.memory_bytes(docker, nginx.get_wrapped_container().id) > 1_000_000
 
 
-def test_screenshot_checker_through_auth_proxy(
+def test_screenshot_checker_with_browser_credentials(
     nginx: DockerContainer, chromium: str, tmp_path: Path
 ) -> None:
     host, port = integration.host_port(nginx, 8080)
-    with AuthProxy(host, port, CREDS) as proxy:
-        assert integration.http_get(f"{proxy.url}/page.html")[0] == 200
-        page = png_stats(screenshot(f"{proxy.url}/page.html", tmp_path / "page.png"))
-        blank = png_stats(screenshot(f"{proxy.url}/blank.html", tmp_path / "blank.png"))
-        waiter = RenderedPageWaitStrategy(f"{proxy.url}/page.html", tmp_path / "wait.png")
-        waiter.with_startup_timeout(60).wait_until_ready(nginx)
+    base = f"http://{host}:{port}"
+    page = png_stats(
+        screenshot(f"{base}/page.html", tmp_path / "page.png", credentials=CREDS.pair())
+    )
+    blank = png_stats(
+        screenshot(f"{base}/blank.html", tmp_path / "blank.png", credentials=CREDS.pair())
+    )
+    waiter = RenderedPageWaitStrategy(
+        f"{base}/page.html", tmp_path / "wait.png", credentials=CREDS.pair()
+    )
+    waiter.with_startup_timeout(60).wait_until_ready(nginx)
     assert (page.width, page.height) == (1280, 800)
     assert page.rendered, page
     assert not blank.rendered, blank
@@ -154,13 +154,54 @@ def test_screenshot_checker_through_auth_proxy(
     assert waiter.last is not None and waiter.last.rendered
 
 
-def test_screenshot_without_credentials_fails(
+def test_screenshot_without_or_with_wrong_credentials_fails(
     nginx: DockerContainer, chromium: str, tmp_path: Path
 ) -> None:
     host, port = integration.host_port(nginx, 8080)
-    with pytest.raises(HeliosError, match=r"chromium screenshot of .* failed"):
-        screenshot(f"http://{host}:{port}/page.html", tmp_path / "denied.png")
+    url = f"http://{host}:{port}/page.html"
+    with pytest.raises(
+        HeliosError, match=r"screenshot of .* failed: (HTTP 401|.*ERR_INVALID_AUTH_CREDENTIALS)"
+    ):
+        screenshot(url, tmp_path / "denied.png")
+    with pytest.raises(
+        HeliosError, match=r"screenshot of .* failed: (HTTP 401|.*ERR_INVALID_AUTH_CREDENTIALS)"
+    ):
+        screenshot(url, tmp_path / "wrong.png", credentials=("tester", "wrong-password"))
     assert not (tmp_path / "denied.png").exists()
+    assert not (tmp_path / "wrong.png").exists()
+
+
+def test_browser_credentials_are_in_no_process_argument(
+    nginx: DockerContainer, chromium: str, tmp_path: Path
+) -> None:
+    """While Chromium renders the protected page, no local process has the password in argv."""
+    host, port = integration.host_port(nginx, 8080)
+    seen: list[str] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set():
+            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    seen.append(cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                except OSError:
+                    continue
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        screenshot(
+            f"http://{host}:{port}/page.html",
+            tmp_path / "p.png",
+            settle_ms=1500,
+            credentials=CREDS.pair(),
+        )
+    finally:
+        done.set()
+        watcher.join(timeout=5)
+    assert any("chromium" in line for line in seen), "the watcher never saw the browser"
+    assert not [line for line in seen if CREDS.password in line]
 
 
 class _UpgradeServer:
@@ -185,121 +226,96 @@ class _UpgradeServer:
                     if not chunk:
                         break
                     data += chunk
-                head = data.decode().lower()
-                self.heads.append(head)
-                ok = "authorization: basic " in head and "origin: " in head
-                if ok and "upgrade: websocket" in head:
-                    conn.sendall(b"HTTP/1.1 101 Switching Protocols\r\n\r\nRFB 003.008\n")
+                head = data.decode()
+                self.heads.append(head.lower())
+                fields = dict(
+                    line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line
+                )
+                fields = {k.lower(): v for k, v in fields.items()}
+                ok = fields.get("authorization") == CREDS.header() and "origin" in fields
+                if ok and fields.get("upgrade", "").lower() == "websocket":
+                    accept = base64.b64encode(
+                        hashlib.sha1((fields["sec-websocket-key"] + WS_GUID).encode()).digest()
+                    ).decode()
+                    conn.sendall(
+                        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                        b"Connection: Upgrade\r\nSec-WebSocket-Protocol: binary\r\n"
+                        + f"Sec-WebSocket-Accept: {accept}\r\n\r\n".encode()
+                        + bytes([0x82, len(RFB)])  # one unmasked binary frame
+                        + RFB
+                    )
                 else:
                     conn.sendall(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n")
 
 
-def test_websocket_upgrade_probe_and_proxy_pass_through() -> None:
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, for the test server's answer
+RFB = b"RFB 003.008\n"
+
+
+def test_websocket_probe_needs_credentials_and_reads_the_first_frame() -> None:
     server = _UpgradeServer()
     try:
         origin = f"http://127.0.0.1:{server.port}"
-        assert integration.websocket_upgrade(
-            "127.0.0.1", server.port, "/websockify", None, origin
-        ) == (401, b"")
-        status, rest = integration.websocket_upgrade(
-            "127.0.0.1", server.port, "/websockify", CREDS, origin
-        )
-        assert (status, rest) == (101, b"RFB 003.008\n")
-        with AuthProxy("127.0.0.1", server.port, CREDS) as proxy:
-            proxy_port = int(proxy.url.rsplit(":", 1)[1])
-            status, _ = integration.websocket_upgrade(
-                "127.0.0.1", proxy_port, "/websockify", None, origin
-            )
-        assert status == 101
-        assert server.heads[-1].count("authorization:") == 1
+        probe = ("127.0.0.1", server.port, "/websockify")
+        assert integration.websocket_upgrade(*probe, None, origin) == (401, b"")
+        wrong = Credentials("tester", "wrong-password")
+        assert integration.websocket_upgrade(*probe, wrong, origin) == (401, b"")
+        assert integration.websocket_upgrade(*probe, CREDS, origin) == (101, RFB)
+        assert f"origin: {origin}" in server.heads[-1]
+        assert "sec-websocket-protocol: binary" in server.heads[-1]
     finally:
         server.sock.close()
 
 
-def _png(width: int, height: int, rows: list[tuple[int, bytes]]) -> bytes:
-    """A tiny RGB PNG whose scanlines use the given (filter type, filtered bytes)."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = zlib.crc32(kind + body)
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-
-    raw = b"".join(bytes([kind]) + line for kind, line in rows)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+def _picture(
+    width: int, height: int, colour_at: Callable[[int, int], tuple[int, ...]]
+) -> Image.Image:
+    image = Image.new("RGB", (width, height))
+    image.putdata([colour_at(x, y) for y in range(height) for x in range(width)])
+    return image
 
 
-def test_png_decoder_undoes_every_scanline_filter() -> None:
-    # 2x5 RGB; row 0 raw, then Sub, Up, Average, Paeth applied to known pixels.
-    rows = [
-        (0, bytes([10, 20, 30, 40, 50, 60])),
-        (1, bytes([1, 2, 3, 4, 4, 4])),  # -> 1 2 3 5 6 7
-        (2, bytes([1, 1, 1, 1, 1, 1])),  # -> 2 3 4 6 7 8
-        (3, bytes([2, 2, 2, 2, 2, 2])),  # -> 3 3 4 6 7 8   (x + (left + up) // 2)
-        (4, bytes([1, 1, 1, 1, 1, 1])),  # -> 4 4 5 7 8 9   (Paeth predicts `up` here)
-    ]
-    picture = decode_png(_png(2, 5, rows))
-    assert picture.rows == [
-        bytes([10, 20, 30, 40, 50, 60]),
-        bytes([1, 2, 3, 5, 6, 7]),
-        bytes([2, 3, 4, 6, 7, 8]),
-        bytes([3, 3, 4, 6, 7, 8]),
-        bytes([4, 4, 5, 7, 8, 9]),
-    ]
-    assert stats(picture).colours == 9  # (6, 7, 8) appears twice
-    assert not stats(picture).rendered  # 9 colours is below the rendered threshold
-
-
-def _picture(width: int, height: int, colour_at: Callable[[int, int], bytes]) -> Picture:
-    rows = [b"".join(colour_at(x, y) for x in range(width)) for y in range(height)]
-    return Picture(width, height, 3, rows)
-
-
-def test_controls_over_an_empty_canvas_are_rendered_but_no_desktop() -> None:
+def test_controls_over_an_empty_canvas_are_rendered_but_no_desktop(tmp_path: Path) -> None:
     """The Kasm client before the desktop is drawn: a busy control bar, a flat canvas."""
 
-    def controls_only(x: int, y: int) -> bytes:
-        return bytes([x % 64, y % 64, 7]) if x < 40 else bytes([40, 40, 40])
+    def controls_only(x: int, y: int) -> tuple[int, ...]:
+        return (x % 64, y % 64, 7) if x < 40 else (40, 40, 40)
 
-    def desktop_drawn(x: int, y: int) -> bytes:
-        return bytes([x % 64, y % 64, 7]) if x < 40 or (x > 80 and y > 60) else bytes([21, 34, 51])
+    def desktop_drawn(x: int, y: int) -> tuple[int, ...]:
+        return (x % 64, y % 64, 7) if x < 40 or (x > 80 and y > 60) else (21, 34, 51)
 
     empty = stats(_picture(120, 80, controls_only))
-    drawn = stats(_picture(120, 80, desktop_drawn))
+    _picture(120, 80, desktop_drawn).save(tmp_path / "drawn.png")
+    drawn = png_stats(tmp_path / "drawn.png")  # through a PNG file, as screenshots are read
     assert empty.rendered and not empty.desktop, empty
     assert empty.desktop_area_colours == 1
     assert drawn.rendered and drawn.desktop, drawn
 
 
-def test_png_decoder_rejects_what_it_cannot_read() -> None:
-    with pytest.raises(HeliosError, match="not a PNG"):
-        decode_png(b"GIF89a")
-    truncated = _png(2, 2, [(0, bytes(6))])  # says 2 rows, holds 1
-    with pytest.raises(HeliosError, match="image data is 7 bytes, expected 14"):
-        decode_png(truncated)
+def test_a_desktop_with_a_plain_wallpaper_is_a_desktop_not_a_page() -> None:
+    """XFCE: a flat wallpaper over 90 % of the screen, a panel, icons and a mouse pointer."""
+
+    def xfce(x: int, y: int) -> tuple[int, ...]:
+        if y < 20 or (x > 500 and y > 760):  # top panel, dock
+            return (x % 50 + 100, y % 20 + 100, 200)
+        if 900 < x < 940 and 500 < y < 540:  # an icon in the desktop area
+            return ((x * y) % 97, x % 61, y % 53)
+        return (21, 32, 51)
+
+    shot = stats(_picture(1280, 800, xfce))
+    assert shot.dominant_share > 0.85 and not shot.rendered, shot
+    assert shot.desktop, shot
+    page_error = stats(_picture(1280, 800, lambda x, y: (x % 40, 0, 0) if y < 90 else (255,) * 3))
+    assert not page_error.desktop, page_error  # text at the top, a flat area below
 
 
-def test_auth_proxy_rewrites_request_heads() -> None:
-    proxy = AuthProxy("127.0.0.1", 9, CREDS)
-    try:
-        plain = proxy.rewrite(
-            b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Basic Zm9vOmJhcg==\r\n"
-            b"Connection: keep-alive"
-        )
-        lines = plain.split(b"\r\n")
-        assert lines[0] == b"GET / HTTP/1.1"
-        assert [line for line in lines if line.startswith(b"Authorization")] == [
-            b"Authorization: " + CREDS.header().encode()
-        ]
-        assert b"Connection: close" in lines and b"Connection: keep-alive" not in lines
-        upgrade = proxy.rewrite(b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade")
-        assert b"Connection: Upgrade" in upgrade and b"Connection: close" not in upgrade
-    finally:
-        proxy.__exit__(None, None, None)
+def test_stats_of_flat_and_few_colour_pictures() -> None:
+    flat = stats(Image.new("RGBA", (50, 40), (255, 255, 255, 255)))
+    assert (flat.width, flat.height, flat.colours, flat.dominant_share) == (50, 40, 1, 1.0)
+    assert not flat.rendered
+    stripes = stats(_picture(40, 10, lambda x, y: (x * 6, 0, 0)))  # 40 colours, 10 px each
+    assert stripes.colours == 40 and stripes.dominant_share == 0.025
+    assert stripes.rendered
 
 
 # os-release ID of each matrix base image (what a container of that base must report).

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from python_on_whales import DockerClient
-from runtime.harness import ENV_DIR, Box
+from runtime.harness import ENV_DIR, Box, shadow_accepts
 
 ID_RULE = "must be a decimal integer from 1 to 60000"
 SYSTEM_ACCOUNT = "must not be a system account name"
@@ -54,6 +54,18 @@ BAD_INPUT = [
     (env(USER="grponly"), "USER must not be a system group name, 'grponly' is a system group"),
     (env(UID="33"), "UID 33 belongs to system account www-data"),
     (env(UID="990"), "UID 990 belongs to system account svcacct"),
+    # System groups as the primary group (found by id; `disk`/`shadow` grant raw disk and
+    # /etc/shadow), also when GID defaults to a UID that a system group holds.
+    (env(GID="42"), "GID 42 is the system group shadow"),
+    (env(GID="6"), "GID 6 is the system group disk"),
+    (env(GID="27"), "GID 27 is the system group sudo"),
+    (env(GID="991"), "GID 991 is the system group grponly"),
+    (env(UID="991"), "GID 991 (GID defaults to UID) is the system group grponly"),
+    (env(PASSWORD_FILE="/run/secrets/pw"), "PASSWORD and PASSWORD_FILE are both set"),
+    (env(PASSWORD=None, PASSWORD_FILE="pw.txt"), "PASSWORD_FILE must be an absolute path"),
+    (env(PASSWORD=None, PASSWORD_FILE="/nonexistent"), "PASSWORD_FILE /nonexistent is not a"),
+    (env(PASSWORD=None, PASSWORD_FILE="/etc"), "PASSWORD_FILE /etc is not a readable regular"),
+    (env(PASSWORD=None, PASSWORD_FILE="/dev/null"), "PASSWORD_FILE /dev/null is not a readable"),
 ]
 
 
@@ -100,7 +112,7 @@ def test_user_is_created_with_gid_defaulting_to_uid(
     assert box.ok(f"stat -c '%U:%G %a' {key}").strip() == "root:ssl-cert 640"
     # Hashes only, owner-only files, plaintext removed from the s6 environment.
     assert box.ok("getent shadow alice | cut -d: -f2").startswith("$6$")
-    assert box.ok("stat -c '%U %a' /run/helios/htpasswd").strip() == "www-data 600"
+    assert box.ok("stat -c '%U:%G %a' /run/helios/htpasswd").strip() == "root:www-data 640"
     assert box.ok("cut -d: -f1 /run/helios/htpasswd").strip() == "alice"
     assert box.sh(f"test -e {ENV_DIR}/PASSWORD").rc != 0
 
@@ -128,26 +140,6 @@ def test_gid_of_another_group_is_used_and_logged(box: Box) -> None:
         result.err
     )
     assert box.ok("id -u carl; id -gn carl").split() == ["1500", "staff2"]
-
-
-VERIFY_SHADOW = r"""
-import ctypes, sys
-crypt = ctypes.CDLL("libcrypt.so.1").crypt
-crypt.restype = ctypes.c_char_p
-password = open("/helios-test-secrets/pw", "rb").read()
-prefix = sys.argv[1].encode() + b":"
-stored = [l.split(b":")[1] for l in open("/etc/shadow", "rb") if l.startswith(prefix)][0]
-sys.exit(0 if crypt(password, stored) == stored else 1)
-"""
-
-
-def shadow_accepts(box: Box, user: str, password: str) -> bool:
-    """libcrypt's crypt() (not openssl) checks the password against /etc/shadow."""
-    box.put("/helios-test-secrets/verify.py", VERIFY_SHADOW)
-    box.put("/helios-test-secrets/pw", password.encode())
-    accepted = box.sh('python3 /helios-test-secrets/verify.py "$1"', user).rc == 0
-    box.ok("rm -f /helios-test-secrets/pw")
-    return accepted
 
 
 def test_restart_is_idempotent_and_a_new_password_applies(box: Box) -> None:
@@ -237,27 +229,42 @@ def test_failing_hook_stops_the_boot(
     assert ran == ["10-ok", "15-fail"]
 
 
+DEVICES = (
+    "mkdir -p /dev/dri /dev/dvb/adapter0"
+    " && mknod -m 660 /dev/dri/renderD128 c 226 128 && chgrp 4242 /dev/dri/renderD128"
+    " && mknod -m 660 /dev/dri/card0 c 226 0 && chgrp video /dev/dri/card0"
+    " && mknod -m 640 /dev/dvb/adapter0/frontend0 c 212 0"
+    " && chgrp 4243 /dev/dvb/adapter0/frontend0"
+    " && mknod -m 600 /dev/dri/card9 c 226 9"
+    " && mknod -m 660 /dev/dri/card7 c 226 7 && chgrp disk /dev/dri/card7"
+    " && mknod -m 660 /dev/dri/card8 c 226 8 && chgrp shadow /dev/dri/card8"
+    " && mknod -m 666 /dev/dri/card6 c 226 6 && chgrp 4244 /dev/dri/card6"
+)
+DEVICE_PATHS = (
+    "/dev/dri/renderD128 /dev/dri/card0 /dev/dvb/adapter0/frontend0 /dev/dri/card9"
+    " /dev/dri/card7 /dev/dri/card8 /dev/dri/card6"
+)
+
+
 def test_devices_are_made_accessible_through_groups(box: Box) -> None:
-    box.ok(
-        "mkdir -p /dev/dri /dev/dvb/adapter0"
-        " && mknod -m 600 /dev/dri/renderD128 c 226 128 && chgrp 4242 /dev/dri/renderD128"
-        " && mknod -m 660 /dev/dri/card0 c 226 0 && chgrp video /dev/dri/card0"
-        " && mknod -m 640 /dev/dvb/adapter0/frontend0 c 212 0"
-        " && chgrp 4243 /dev/dvb/adapter0/frontend0"
-        " && mknod -m 600 /dev/dri/card9 c 226 9"
-    )
+    box.ok(DEVICES)
+    before = box.ok(f"stat -c '%n %a %u:%g' {DEVICE_PATHS}")
     box.set_env(**env())
     assert box.up("init-user").rc == 0
     result = box.up("init-devices")
     assert result.rc == 0, result.err
-    groups = box.ok("id -G alice").split()
-    assert {"4242", "4243", "44"} <= set(groups)
-    assert box.ok("getent group 4242 | cut -d: -f1").strip() == "helios-dev4242"
-    modes = box.ok(
-        "stat -c '%a' /dev/dri/renderD128 /dev/dri/card0 /dev/dvb/adapter0/frontend0 /dev/dri/card9"
-    )
-    assert modes.split() == ["660", "660", "660", "600"]
+    groups = set(box.ok("id -Gn alice").split())
+    assert {"helios-dev4242", "helios-dev4243", "video"} <= groups
+    # Privileged groups are never joined through a device; world-usable devices need no group.
+    assert not groups & {"disk", "shadow", "root", "helios-dev4244"}, groups
+    # A device node may be the host's (bind mount): it is never changed.
+    assert box.ok(f"stat -c '%n %a %u:%g' {DEVICE_PATHS}") == before
     assert "/dev/dri/card9 belongs to group root; not granting access" in result.err
+    assert "/dev/dri/card7 belongs to privileged group disk; not adding alice to it" in result.err
+    assert "/dev/dri/card8 belongs to privileged group shadow; not adding alice" in result.err
+    assert "/dev/dvb/adapter0/frontend0 (mode 640) gives its group no read/write" in result.err
+    refusals = [line for line in result.err_lines if "not " in line or "no read/write" in line]
+    assert len(refusals) == 4 and all("--device" in line for line in refusals), refusals
     # Idempotent: a second run changes nothing and logs no additions.
     again = box.up("init-devices")
     assert again.rc == 0 and "added" not in again.err

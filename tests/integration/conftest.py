@@ -31,9 +31,9 @@ from itsetup import (
     Desktop,
 )
 from python_on_whales import DockerClient
+from support import integration
 from testcontainers.core.container import DockerContainer
 
-from helios import integration
 from helios.matrix import Distro
 
 

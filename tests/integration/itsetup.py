@@ -3,10 +3,10 @@
 import os
 from dataclasses import dataclass
 
+from support.integration import Credentials
 from testcontainers.core.container import DockerContainer
 
 from helios import matrix
-from helios.integration import Credentials
 from helios.matrix import Distro
 
 DISTROS = matrix.load()

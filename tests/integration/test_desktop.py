@@ -5,11 +5,11 @@ import re
 import pytest
 from itsetup import CREDS, CUSTOM_PID, GID, HOOK_OUT, TIMEOUT, UID, USER, Desktop
 from python_on_whales import DockerClient
+from support import integration
+from support.integration import Credentials, RenderedPageWaitStrategy, chromium_binary
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
-from helios import integration, measure
-from helios.integration import AuthProxy, Credentials
-from helios.integration_screens import RenderedPageWaitStrategy, chromium_binary
+from helios import measure
 
 REPORTS = measure.REPORT_FILE.parent
 DESKTOP_PROCESSES = ("Xvnc", "xfce4-session", "node")
@@ -54,16 +54,27 @@ def test_port_3000_needs_credentials_and_serves_the_kasm_web_client(desktop: Des
     assert re.search(r"kasm", body, re.IGNORECASE) and "<script" in body
 
 
-def test_health_is_200_without_credentials_once_up(desktop: Desktop) -> None:
+@pytest.mark.parametrize("path", ["/health/", "/health/x", "/healthz", "/HEALTH", "/health.."])
+def test_only_the_exact_health_path_skips_the_password(desktop: Desktop, path: str) -> None:
     assert integration.http_get(f"{desktop.url}/health")[0] == 200
-    assert 0 < desktop.ready_seconds <= TIMEOUT
+    assert integration.http_get(f"{desktop.url}{path}")[0] == 401
 
 
-def test_websocket_path_upgrades_with_credentials_and_origin(desktop: Desktop) -> None:
-    origin = desktop.url
+def test_websocket_path_upgrades_only_with_the_right_credentials(desktop: Desktop) -> None:
+    same_origin = desktop.url
     probe = (desktop.host, desktop.port, "/websockify")
-    assert integration.websocket_upgrade(*probe, None, origin)[0] == 401
-    assert integration.websocket_upgrade(*probe, CREDS, origin)[0] == 101
+    wrong = Credentials(USER, "not-the-password")
+    assert integration.websocket_upgrade(*probe, None, same_origin)[0] == 401
+    assert integration.websocket_upgrade(*probe, wrong, same_origin)[0] == 401
+    status, first = integration.websocket_upgrade(*probe, CREDS, same_origin)
+    assert status == 101
+    assert first.startswith(b"RFB "), first  # the VNC server answers through the socket
+
+
+def test_websocket_from_a_foreign_origin_is_refused(desktop: Desktop) -> None:
+    """A page elsewhere would ride on the browser's cached basic-auth credentials."""
+    probe = (desktop.host, desktop.port, "/websockify")
+    assert integration.websocket_upgrade(*probe, CREDS, "http://evil.example")[0] == 403
 
 
 def test_desktop_processes_run_as_the_user(docker_client: DockerClient, desktop: Desktop) -> None:
@@ -85,10 +96,11 @@ def test_screenshot_shows_a_rendered_desktop(desktop: Desktop) -> None:
     if chromium_binary() is None:
         pytest.skip("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
     shot = REPORTS / "screenshots" / f"{desktop.distro.name}.png"
-    # The proxy adds the credentials, so they appear in no browser argument or URL.
-    with AuthProxy(desktop.host, desktop.port, CREDS) as proxy:
-        waiter = RenderedPageWaitStrategy(f"{proxy.url}/", shot, desktop=True)
-        waiter.with_startup_timeout(TIMEOUT).wait_until_ready(desktop.container)
+    # Playwright answers the basic-auth challenge: the password is in no argument or URL.
+    waiter = RenderedPageWaitStrategy(
+        f"{desktop.url}/", shot, desktop=True, credentials=CREDS.pair()
+    )
+    waiter.with_startup_timeout(TIMEOUT).wait_until_ready(desktop.container)
     assert shot.is_file()
     # `desktop`, not just `rendered`: the web client's control bar alone passes `rendered`.
     assert waiter.last is not None and waiter.last.desktop, waiter.last

@@ -1,7 +1,11 @@
 import subprocess
 import sys
+import sysconfig
+from pathlib import Path
 
-from helios import lint
+import pytest
+
+from helios import HeliosError, lint
 
 
 def make_tree(root):
@@ -36,12 +40,17 @@ def test_lint_commands_cover_every_check(tmp_path):
     assert [sys.executable, "-m", "helios.bake", "--check"] in commands
     assert ["shellcheck", "-x", "a.sh", "run", "tool"] in commands
     assert ["shfmt", "-d", "-i", "4", "-ci", "a.sh", "run", "tool"] in commands
-    assert not any(c[0] == "hadolint" for c in commands)
-    (tmp_path / "sid" / "root" / "etc" / "skel").mkdir(parents=True)
-    (tmp_path / "sid" / "root" / "etc" / "skel" / ".bashrc").write_text("PS1='$ '\n")
-    assert ["shellcheck", "-s", "bash", "sid/root/etc/skel/.bashrc"] in lint.lint_commands(tmp_path)
+    assert not any(c[0] in ("hadolint", "zizmor", "actionlint") for c in commands)
+    (tmp_path / "common" / "root" / "etc" / "skel").mkdir(parents=True)
+    (tmp_path / "common" / "root" / "etc" / "skel" / ".bashrc").write_text("PS1='$ '\n")
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    assert ["hadolint", "Dockerfile"] in lint.lint_commands(tmp_path)
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
+    commands = lint.lint_commands(tmp_path)
+    assert ["actionlint", ".github/workflows/ci.yml"] in commands
+    assert ["shellcheck", "-s", "bash", "common/root/etc/skel/.bashrc"] in commands
+    assert ["hadolint", "Dockerfile"] in commands
+    assert ["zizmor", "--offline", "--no-progress", ".github/workflows"] in commands
 
 
 def test_format_commands(tmp_path):
@@ -51,14 +60,45 @@ def test_format_commands(tmp_path):
     assert ["shfmt", "-w", "-i", "4", "-ci", "a.sh", "run", "tool"] in commands
 
 
-def test_run_all_runs_every_command_and_reports_failures(tmp_path):
+def test_failed_commands_are_named_by_what_they_run(tmp_path):
     marker = tmp_path / "ran"
     commands = [
         [sys.executable, "-c", "raise SystemExit(3)"],
+        [sys.executable, "-m", "helios.bake", "--no-such-option"],
         [sys.executable, "-c", f"open({str(marker)!r}, 'w').close()"],
+        ["false"],
     ]
-    assert lint.run_all(commands, tmp_path) == ["helios.bake --check"]
-    assert marker.exists()
+    failed = lint.run_all(commands, tmp_path)
+    assert failed == [Path(sys.executable).name, "helios.bake", "false"]
+    assert marker.exists()  # every command runs, even after a failure
+
+
+@pytest.mark.parametrize(
+    "name", ["shfmt", "shellcheck", "hadolint", "zizmor", "ruff", "actionlint"]
+)
+def test_lint_tools_come_from_the_lint_extra_without_path(monkeypatch, name):
+    """`pip install -e '.[lint]'` is all lint needs: no tool is looked up on the OS PATH."""
+    monkeypatch.setenv("PATH", "")
+    path = Path(lint.tool(name))
+    assert path.parent == Path(sysconfig.get_path("scripts"))
+    assert subprocess.run([str(path), "--version"], capture_output=True).returncode == 0
+
+
+def test_shfmt_from_the_extra_flags_a_badly_indented_script(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", "")
+    bad = tmp_path / "bad.sh"
+    bad.write_text("#!/usr/bin/env bash\nif true; then\n  echo two-spaces\nfi\n")
+    result = subprocess.run([lint.tool("shfmt"), "-d", *lint.SHFMT_STYLE, str(bad)], check=False)
+    assert result.returncode == 1
+
+
+def test_a_missing_tool_is_one_line_and_a_failure(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(HeliosError, match=r"^no-such-linter is not installed: pip install"):
+        lint.tool("no-such-linter")
+    assert lint.run_all([["no-such-linter", "x"]], tmp_path) == ["no-such-linter"]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: no-such-linter is not installed: pip install -e '.[lint]'"]
 
 
 def test_main_exit_code(monkeypatch):
@@ -66,3 +106,28 @@ def test_main_exit_code(monkeypatch):
     assert lint.main([]) == 0
     monkeypatch.setattr(lint, "lint_commands", lambda: [["false"]])
     assert lint.main([]) == 1
+
+
+BROKEN_WORKFLOW = """\
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "${{ github.event.no_such_context.title }}"
+      - uses: actions/checkout@v4
+        with:
+          no-such-input: 1
+    needs: [missing-job]
+"""
+
+
+def test_actionlint_from_the_extra_flags_a_broken_workflow(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", "")
+    workflow = tmp_path / "ci.yml"
+    workflow.write_text(BROKEN_WORKFLOW)
+    result = subprocess.run(
+        [lint.tool("actionlint"), "-no-color", str(workflow)], capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "missing-job" in result.stdout

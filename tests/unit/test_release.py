@@ -39,14 +39,14 @@ def repo(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "gitconfig"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     root = tmp_path / "helios"
-    (root / "deploy").mkdir(parents=True)
+    (root / "deploy" / "base").mkdir(parents=True)
     shutil.copy(ROOT / "distros.toml", root / "distros.toml")
     shutil.copy(ROOT / "docker-bake.hcl.j2", root / "docker-bake.hcl.j2")
     shutil.copy(DATA_MANIFEST, root / "sources.toml")
     (root / "version.toml").write_text(HEADER + 'version = "0.4.2"\n')
     (root / "README.md").write_text(README)
     (root / "compose.yml").write_text(COMPOSE)
-    (root / "deploy" / "statefulset.yaml").write_text(STATEFULSET)
+    (root / "deploy" / "base" / "statefulset.yaml").write_text(STATEFULSET)
     release.write_bake(root)
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.name", "Helios Test")
@@ -114,7 +114,7 @@ def test_release_bumps_renders_updates_commits_and_tags(repo):
     readme = (repo / "README.md").read_text()
     assert "helios:v0.5.0-noble" in readme and "helios:v0.5.0-rocky-9" in readme
     assert "v0.0.0-noble" in readme and "version 0.4.2 of Helios" in readme
-    assert "helios:v0.5.0-jammy" in (repo / "deploy" / "statefulset.yaml").read_text()
+    assert "helios:v0.5.0-jammy" in (repo / "deploy" / "base" / "statefulset.yaml").read_text()
     assert "${HELIOS_IMAGE:-helios:v0.5.0-noble}" in (repo / "compose.yml").read_text()
 
     # One commit on top of the old HEAD, tagged v0.5.0, with exactly the release files.
@@ -128,7 +128,7 @@ def test_release_bumps_renders_updates_commits_and_tags(repo):
         "docker-bake.hcl",
         "README.md",
         "compose.yml",
-        "deploy/statefulset.yaml",
+        "deploy/base/statefulset.yaml",
     }
     assert git(repo, "status", "--porcelain") == ""
     assert lines[0] == "bump version.toml: 0.4.2 -> 0.5.0"
@@ -145,7 +145,7 @@ def test_dry_run_reports_the_plan_and_changes_nothing(repo):
     assert printed == lines
     assert lines[0] == "would bump version.toml: 0.4.2 -> 0.4.3"
     assert "would render docker-bake.hcl" in lines
-    assert "would update deploy/statefulset.yaml: 1 image tag(s) -> v0.4.3" in lines
+    assert "would update deploy/base/statefulset.yaml: 1 image tag(s) -> v0.4.3" in lines
     assert lines[-1] == "would commit 'Release v0.4.3' and tag v0.4.3"
 
 

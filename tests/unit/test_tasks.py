@@ -1,4 +1,5 @@
 import os
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -164,7 +165,7 @@ def test_down(calls):
     ],
 )
 def test_claimed_distros(argv, claimed):
-    assert t.claimed_distros(argv, "build", t.TASK_NAMES) == claimed
+    assert t.claimed_distros(argv, "build", t.task_names()) == claimed
 
 
 @pytest.mark.parametrize(
@@ -205,16 +206,70 @@ def test_stale_bake_file_is_rerendered_before_building(calls, monkeypatch):
     assert calls[0][0] == "bake"
 
 
-def test_lint_and_format_run_the_shared_commands(monkeypatch):
-    from invoke.context import MockContext
-    from invoke.runners import Result
+def test_lint_and_format_run_the_shared_commands(monkeypatch, tmp_path):
+    ran = tmp_path / "ran"
+    ok = [sys.executable, "-c", f"open({str(ran)!r}, 'a').write('x')"]
+    monkeypatch.setattr(t.lint, "lint_commands", lambda: [ok, ["false"], ok])
+    monkeypatch.setattr(t.lint, "format_commands", lambda: [ok])
+    with pytest.raises(Exit, match=r"^error: failed: false$"):
+        t.lint_task(Context())
+    assert ran.read_text() == "xx"
+    t.format_task(Context())
+    assert ran.read_text() == "xxx"
 
-    monkeypatch.setattr(
-        t.lint, "lint_commands", lambda: [["ruff", "check", "."], ["hadolint", "Dockerfile"]]
+
+def _tree_copy(tmp_path: Path) -> Path:
+    """This tree's tasks.py, helios package and data files in a folder of their own."""
+    import shutil
+
+    root = tmp_path / "tree"
+    shutil.copytree(
+        t.ROOT / "helios", root / "helios", ignore=shutil.ignore_patterns("__pycache__")
     )
-    monkeypatch.setattr(t.lint, "format_commands", lambda: [["shfmt", "-w", "a b.sh"]])
-    ctx = MockContext(run={"ruff check .": Result(), "hadolint Dockerfile": Result(exited=1)})
-    with pytest.raises(Exit, match="failed: hadolint"):
-        t.lint_task(ctx)
-    ctx = MockContext(run={"shfmt -w 'a b.sh'": Result()})
-    t.format_task(ctx)
+    for name in ("tasks.py", "distros.toml", "sources.toml", "version.toml", "budget.toml"):
+        shutil.copy(t.ROOT / name, root / name)
+    return root
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ('family = "rhel"', "distro[6] 'rocky-9'.family: Input should be"),
+        ("[[distro]]", "invalid TOML"),
+    ],
+)
+def test_a_broken_distros_toml_is_one_line_for_every_invoke_call(tmp_path, broken, message):
+    import subprocess
+
+    root = _tree_copy(tmp_path)
+    matrix_file = root / "distros.toml"
+    bad = 'family = "hurd"' if broken.startswith("family") else "[[distro]"
+    matrix_file.write_text(matrix_file.read_text().replace(broken, bad, 1))
+    for argv in (["--list"], ["build", "bookworm"], ["lint"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "invoke", *argv],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        assert result.returncode == 1, (argv, result.stdout, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), (argv, result.stderr)
+        assert message in lines[0] and "Traceback" not in result.stderr
+
+
+def test_kasmbins_flag_enables_the_optional_source(calls):
+    t.build_images(matrix.select(matrix.load(), ["sid"]), kasmbins=True)
+    assert calls[0][2]["set"] == {"*.args.KASMBINS": "true"}
+    t.build_images(matrix.select(matrix.load(), ["sid"]))
+    assert "*.args.KASMBINS" not in calls[1][2]["set"]
+
+
+def test_build_value_options_come_from_the_task_itself():
+    flags = t.value_options(t.build)
+    assert {"--sources", "-s", "--ca-bundle", "-c", "--platform", "-p", "--channel"} <= flags
+    assert "--kasmbins" not in flags and "-k" not in flags  # a switch takes no value
+    argv = ["invoke", "build", "-k", "--channel", "dev", "sid", "bookworm"]
+    assert t.claimed_distros(argv, "build", t.task_names()) == ["sid", "bookworm"]

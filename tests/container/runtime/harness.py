@@ -10,6 +10,7 @@ named helios-test-rt-*; use Box as a context manager so they are always removed.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ S6 = "/etc/s6-overlay/s6-rc.d"
 # Test-only files holding plaintext (excluded from the "plaintext nowhere" scans).
 SECRETS = "/helios-test-secrets"
 ENV_DIR = "/run/s6/container_environment"
+STAGE = "/helios-test-stage"
 
 _images: dict[str, str] = {}
 
@@ -35,7 +37,9 @@ def build_image(docker: DockerClient, base: str) -> str:
     if base in _images:
         return _images[base]
     suite = base.partition(":")[2]
-    base_tag = f"helios-test-runtime-base:{suite}"
+    # Tagged by the package list's content: checkouts with different lists never share it.
+    packages = hashlib.sha256((HERE / "Dockerfile.base").read_bytes()).hexdigest()[:10]
+    base_tag = f"helios-test-runtime-base:{suite}-{packages}"
     # apt needs the network while building; network=host also works without a docker0 bridge.
     docker.buildx.build(
         HERE,
@@ -46,8 +50,8 @@ def build_image(docker: DockerClient, base: str) -> str:
         network="host",
         progress=False,
     )
-    # Per checkout: worktrees sharing one engine must not run each other's common/root.
-    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    # One tag per checkout: worktrees testing different runtimes on one engine never share it.
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:10]
     tag = f"helios-test-runtime:{suite}-{checkout}"
     docker.buildx.build(
         ROOT / "common" / "root",
@@ -76,16 +80,28 @@ class Box:
     """One throw-away container (no network) running `sleep infinity`."""
 
     def __init__(
-        self, docker: DockerClient, image: str, volumes: list[tuple[str, str, str]] | None = None
+        self,
+        docker: DockerClient,
+        image: str,
+        volumes: list[tuple[str, str, str]] | None = None,
+        *,
+        read_only: bool = False,
+        tmpfs: list[str] | None = None,
     ) -> None:
         self.docker = docker
+        # Files reach the container through this bind mount (docker cp cannot write into tmpfs
+        # mounts, which read-only containers use): content never on a command line.
+        self._stage = Path(tempfile.mkdtemp(prefix="helios-test-stage-"))
+        self._stage.chmod(0o755)
         self.container: Container = docker.run(
             image,
             ["sleep", "infinity"],
             detach=True,
             name=f"helios-test-rt-{uuid.uuid4().hex[:12]}",
             networks=["none"],
-            volumes=volumes or [],
+            volumes=[*(volumes or []), (str(self._stage), STAGE, "ro")],
+            read_only=read_only,
+            tmpfs=tmpfs or [],
         )
 
     def __enter__(self) -> Box:
@@ -98,15 +114,16 @@ class Box:
         tb: TracebackType | None,
     ) -> None:
         self.docker.container.remove(self.container, force=True, volumes=True)
+        shutil.rmtree(self._stage, ignore_errors=True)
 
-    def sh(self, script: str, *args: str) -> Result:
+    def sh(self, script: str, *args: str, user: str | None = None) -> Result:
         """Run a bash script (positional args as $1...) and collect exit code, stdout, stderr."""
         out: list[bytes] = []
         err: list[bytes] = []
         rc = 0
         try:
             for source, chunk in self.docker.container.execute(
-                self.container, ["bash", "-c", script, "bash", *args], stream=True
+                self.container, ["bash", "-c", script, "bash", *args], stream=True, user=user
             ):
                 (out if source == "stdout" else err).append(chunk)
         except DockerException as exc:
@@ -115,36 +132,41 @@ class Box:
             rc, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace")
         )
 
-    def ok(self, script: str, *args: str) -> str:
-        result = self.sh(script, *args)
+    def ok(self, script: str, *args: str, user: str | None = None) -> str:
+        result = self.sh(script, *args, user=user)
         assert result.rc == 0, f"{script!r} failed ({result.rc}): {result.err}"
         return result.out
 
     def put(self, path: str, data: bytes | str, mode: str = "0644") -> None:
         """Write a file into the container through `docker cp` (content never on a command line)."""
         raw = data.encode() if isinstance(data, str) else data
-        parent = path.rsplit("/", 1)[0] or "/"
-        self.ok('mkdir -p "$1"', parent)
-        with tempfile.TemporaryDirectory() as tmp:
-            local = Path(tmp) / "file"
-            local.write_bytes(raw)
-            self.docker.container.copy(local, (self.container, path))
-        self.ok('chown root:root "$1" && chmod "$2" "$1"', path, mode)
+        staged = self._stage / uuid.uuid4().hex
+        staged.write_bytes(raw)
+        self.ok(
+            'mkdir -p "${1%/*}" && cp "$3" "$1" && chown root:root "$1" && chmod "$2" "$1"',
+            path,
+            mode,
+            f"{STAGE}/{staged.name}",
+        )
+        staged.unlink()
 
     def set_env(self, **env: str | bytes) -> None:
         """Replace the s6 container environment (one file per variable, like s6-dumpenv)."""
-        self.ok('rm -rf "$1" && mkdir -p "${1%/*}"', ENV_DIR)
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp) / "env"
-            folder.mkdir()
-            for name, value in env.items():
-                (folder / name).write_bytes(value.encode() if isinstance(value, str) else value)
-            self.docker.container.copy(folder, (self.container, ENV_DIR))
-        self.ok('chown -R root:root "$1" && chmod 0755 "$1"', ENV_DIR)
+        folder = self._stage / f"env-{uuid.uuid4().hex}"
+        folder.mkdir()
+        for name, value in env.items():
+            (folder / name).write_bytes(value.encode() if isinstance(value, str) else value)
+        self.ok(
+            'rm -rf "$1" && mkdir -p "${1%/*}" && cp -r "$2" "$1"'
+            ' && chown -R root:root "$1" && chmod 0755 "$1"',
+            ENV_DIR,
+            f"{STAGE}/{folder.name}",
+        )
+        shutil.rmtree(folder)
 
-    def up(self, service: str) -> Result:
+    def up(self, service: str, user: str | None = None) -> Result:
         """Run a oneshot's real `up` file (valid sh as well as execline)."""
-        return self.sh(f"{S6}/{service}/up")
+        return self.sh(f"{S6}/{service}/up", user=user)
 
     def start(self, service: str, ready_file: str) -> None:
         """Start a longrun's real `run` file in the background, notification fd 3 -> ready_file."""
@@ -165,3 +187,23 @@ class Box:
     def accounts(self) -> str:
         """Snapshot of the account databases and /home, to prove that nothing changed."""
         return self.ok("cat /etc/passwd /etc/group /etc/shadow /etc/gshadow; find /home | sort")
+
+
+VERIFY_SHADOW = r"""
+import ctypes, sys
+crypt = ctypes.CDLL("libcrypt.so.1").crypt
+crypt.restype = ctypes.c_char_p
+password = open("/helios-test-secrets/pw", "rb").read()
+prefix = sys.argv[1].encode() + b":"
+stored = [l.split(b":")[1] for l in open("/etc/shadow", "rb") if l.startswith(prefix)][0]
+sys.exit(0 if crypt(password, stored) == stored else 1)
+"""
+
+
+def shadow_accepts(box: Box, user: str, password: str) -> bool:
+    """libcrypt's crypt() (not openssl) checks the password against /etc/shadow."""
+    box.put("/helios-test-secrets/verify.py", VERIFY_SHADOW)
+    box.put("/helios-test-secrets/pw", password.encode())
+    accepted = box.sh('python3 /helios-test-secrets/verify.py "$1"', user).rc == 0
+    box.ok("rm -f /helios-test-secrets/pw")
+    return accepted

@@ -12,8 +12,9 @@ rm -f "${HELIOS_READY_MARKER}"
 runtime="/run/user/${uid}"
 install -d -m 0755 /run/user
 install -d -m 0700 -o "${uid}" -g "${gid}" "${runtime}"
-# xfce4-session's ICE listener socket dir: only root may create it (as for /tmp/.X11-unix).
-install -d -m 1777 /tmp/.ICE-unix
+# xfce4-session's ICE listener socket dir: root-made in world-writable /tmp, never through
+# whatever the user may have left there (a symlink would otherwise make root chmod its target).
+ensure_shared_dir /tmp/.ICE-unix 1777
 /usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
 exec {NOTIFY_FD}>&-
 export DISPLAY=":${HELIOS_DISPLAY_NUM}" XDG_RUNTIME_DIR="${runtime}" XDG_SESSION_TYPE=x11 \

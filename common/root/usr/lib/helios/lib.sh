@@ -13,6 +13,9 @@ HELIOS_PULSE_DIR="${HELIOS_RUN}/pulse"
 HELIOS_HTPASSWD="${HELIOS_RUN}/htpasswd"
 HELIOS_NGINX_CONF="${HELIOS_RUN}/nginx.conf"
 HELIOS_DISPLAY_NUM=1
+# Identity files for the desktop user when /etc cannot hold it (started non-root, or root with a
+# read-only /etc): a passwd/group pair in /run, read through nss_wrapper (LD_PRELOAD).
+HELIOS_NSS_DIR="${HELIOS_RUN}/nss"
 # Largest UID/GID accepted: the top of login.defs' default UID_MAX/GID_MAX range. Higher ids
 # (65534 nobody, user-namespace ranges) are reserved.
 HELIOS_ID_MAX=60000
@@ -87,6 +90,84 @@ raw_env() {
     done </proc/$$/environ
     return 1
 }
+
+# --- paths the desktop user can influence -------------------------------------------------------
+# Root never follows a path the user controls: directories the user can write to are entered only
+# as the user (run-as-user.sh), and root-made directories in world-writable places (/tmp) are
+# made with mkdir, which never follows a symlink, after removing whatever the user put there.
+
+# Groups that grant more than device access; nobody joins them through GID or a device's group.
+HELIOS_PRIVILEGED_GROUPS=" root wheel sudo admin adm shadow disk kmem tty docker lxd libvirt
+ systemd-journal staff utmp operator sys bin daemon "
+
+# is_privileged_group NAME: 0 when NAME is one of HELIOS_PRIVILEGED_GROUPS.
+is_privileged_group() {
+    [[ "${HELIOS_PRIVILEGED_GROUPS}" == *[[:space:]]"$1"[[:space:]]* ]]
+}
+
+# root_owned_dir PATH: 0 when PATH itself (not a symlink target) is a directory owned by root.
+root_owned_dir() {
+    [[ ! -L "$1" && -d "$1" && "$(stat -c %u -- "$1")" == 0 ]]
+}
+
+# ensure_shared_dir PATH MODE: PATH becomes a root-owned directory with MODE (e.g. /tmp/.X11-unix
+# 1777). A symlink, file or directory of someone else in its place is removed first (logged);
+# if something reappears before mkdir, the boot stops instead of using it.
+ensure_shared_dir() {
+    local path="$1" mode="$2"
+    if rootless; then
+        # One uid in the whole container: there is nobody to protect the directory from.
+        [[ -d "${path}" && ! -L "${path}" ]] || mkdir -m "${mode}" -- "${path}"
+        return 0
+    fi
+    if root_owned_dir "${path}"; then
+        chmod -- "${mode}" "${path}"
+        return 0
+    fi
+    if [[ -e "${path}" || -L "${path}" ]]; then
+        log "removing ${path}: expected a root-owned directory, found $(stat -c '%F owned by uid %u' -- "${path}")"
+        rm -rf -- "${path}"
+    fi
+    mkdir -m "${mode}" -- "${path}" || die "could not create ${path} (something else took its place)"
+    root_owned_dir "${path}" || die "${path} is not a root-owned directory after mkdir; refusing to use it"
+}
+
+# --- least privilege: started as a non-root user, or with a read-only /etc ------------------------
+
+# rootless: 0 when the container runs as a user other than root (docker --user, Kubernetes
+# runAsNonRoot, OpenShift's arbitrary UIDs): no account is created and nothing is chowned.
+rootless() {
+    ((EUID != 0))
+}
+
+# nss_mode: 0 when the desktop account lives in HELIOS_NSS_DIR instead of /etc/passwd.
+nss_mode() {
+    rootless || [[ ! -w /etc/passwd ]]
+}
+
+# nss_wrapper's library, wherever the distro installs it.
+nss_wrapper_lib() {
+    local lib
+    for lib in /usr/lib/*/libnss_wrapper.so /usr/lib64/libnss_wrapper.so /usr/lib/libnss_wrapper.so; do
+        if [[ -e "${lib}" ]]; then
+            printf '%s\n' "${lib}"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# use_nss_files: once init-user wrote them, every Helios script (and what it starts) resolves the
+# desktop user through the generated files.
+use_nss_files() {
+    local lib
+    [[ -s "${HELIOS_NSS_DIR}/passwd" && -s "${HELIOS_NSS_DIR}/group" ]] || return 0
+    lib="$(nss_wrapper_lib)" || die "nss_wrapper is not installed (libnss_wrapper.so not found)"
+    export LD_PRELOAD="${lib}" NSS_WRAPPER_PASSWD="${HELIOS_NSS_DIR}/passwd" \
+        NSS_WRAPPER_GROUP="${HELIOS_NSS_DIR}/group"
+}
+
+use_nss_files
 
 # --- web edge (init-nginx, kasmvnc, kclient, nginx) ---------------------------------------------
 # kclient listens on a unix socket in a directory only the desktop user and nginx's worker group
