@@ -177,6 +177,16 @@ origin_lines() {
     done
 }
 
+# nginx's `user` line: workers drop to the distro's nginx account when the master is root; in a
+# non-root container there is nobody to drop to (nginx would ignore the line with a warning).
+worker_line() {
+    if rootless; then
+        printf '# non-root container: the workers run as the container user'
+    else
+        printf 'user %s;' "$(nginx_worker_user)"
+    fi
+}
+
 render() {
     local redirect=""
     if [[ "${PREFIX}" != / ]]; then
@@ -188,7 +198,7 @@ render() {
         "RUN=${HELIOS_RUN}" \
         "HTPASSWD=${HELIOS_HTPASSWD}" \
         "KCLIENT_SOCKET=${HELIOS_KCLIENT_SOCKET}" \
-        "WORKER_USER=$(nginx_worker_user)" \
+        "WORKER=$(worker_line)" \
         "LISTEN=$(listen_lines)" \
         "ALLOWED_ORIGINS=$(origin_lines)" \
         "PREFIX_REDIRECT=${redirect}" \
@@ -212,13 +222,19 @@ make_secrets() {
     hash="$(printf '%s\n' "${secret}" | openssl passwd -5 -salt kasm -stdin)"
     COOKIE_NAME="helios_$(openssl rand -hex 4)"
     SESSION="$(openssl rand -hex 32)"
-    gid="$(user_field 4)"
-    # /run/helios is root's; the directory is made fresh so nothing in it is followed.
+    # /run/helios is root's, so the directory is made fresh and nothing in it is followed.
     rm -rf "${HELIOS_XVNC_DIR}"
-    install -d -m 0750 -o root -g "${gid}" "${HELIOS_XVNC_DIR}"
-    printf '%s:%s:rw\n' "${user}" "${hash}" >"${HELIOS_XVNC_PASSWD}.new"
-    chown "root:${gid}" "${HELIOS_XVNC_PASSWD}.new"
-    chmod 0640 "${HELIOS_XVNC_PASSWD}.new"
+    if rootless; then
+        # One uid runs everything (Xvnc and nginx): private to it.
+        install -d -m 0700 "${HELIOS_XVNC_DIR}"
+        (umask 077 && printf '%s:%s:rw\n' "${user}" "${hash}" >"${HELIOS_XVNC_PASSWD}.new")
+    else
+        gid="$(user_field 4)"
+        install -d -m 0750 -o root -g "${gid}" "${HELIOS_XVNC_DIR}"
+        printf '%s:%s:rw\n' "${user}" "${hash}" >"${HELIOS_XVNC_PASSWD}.new"
+        chown "root:${gid}" "${HELIOS_XVNC_PASSWD}.new"
+        chmod 0640 "${HELIOS_XVNC_PASSWD}.new"
+    fi
     mv -f "${HELIOS_XVNC_PASSWD}.new" "${HELIOS_XVNC_PASSWD}"
 }
 
@@ -230,10 +246,27 @@ pair_matches() {
     [[ "${cert_pub}" == "${key_pub}" ]]
 }
 
+# tls_dir: TLS_DIR made (0700, root's when root), or ${HELIOS_RUN}/tls when TLS_DIR cannot be
+# written (read-only root filesystem, non-root start): the pair is then made anew at each boot.
+tls_dir() {
+    local dir="${TLS_DIR}"
+    if ! { [[ -d "${dir}" && -w "${dir}" ]] || install -d -m 0700 "${dir}" 2>/dev/null; }; then
+        dir="${HELIOS_RUN}/tls"
+        log "${TLS_DIR} is not writable: the self-signed certificate lives in ${dir} and is made anew at each boot (mount a volume at ${TLS_DIR} to keep it)"
+        rm -rf "${dir}"
+        install -d -m 0700 "${dir}"
+    fi
+    chmod 0700 "${dir}"
+    printf '%s\n' "${dir}"
+}
+
 # A self-signed pair for this container, made once and kept in TLS_DIR (the container's own
-# filesystem: a new container gets a new pair). Key: root only (nginx's master reads it as root).
+# filesystem: a new container gets a new pair). Key 0600: only root (nginx's master reads it as
+# root), or the one uid of a non-root container.
 self_signed() {
-    local host san cert="${TLS_DIR}/cert.pem" key="${TLS_DIR}/key.pem"
+    local host san dir cert key
+    dir="$(tls_dir)"
+    cert="${dir}/cert.pem" key="${dir}/key.pem"
     CERT_FILE="${cert}" KEY_FILE="${key}"
     if [[ -f "${cert}" && -f "${key}" ]] && pair_matches "${cert}" "${key}"; then
         return 0
@@ -241,18 +274,17 @@ self_signed() {
     host="$(</proc/sys/kernel/hostname)"
     [[ "${host}" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$ ]] || host=helios
     san="subjectAltName=DNS:${host},DNS:localhost,IP:127.0.0.1,IP:::1"
-    install -d -m 0700 -o root -g root "${TLS_DIR}"
     rm -f "${cert}.new" "${key}.new"
     (umask 077 && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout "${key}.new" -out "${cert}.new" -days 3650 -subj "/CN=${host}" \
         -addext "${san}" -addext "basicConstraints=critical,CA:FALSE" \
         -addext "extendedKeyUsage=serverAuth" 2>/dev/null) ||
-        die "openssl could not make the self-signed TLS certificate in ${TLS_DIR}"
+        die "openssl could not make the self-signed TLS certificate in ${dir}"
     chmod 0600 "${key}.new"
     chmod 0644 "${cert}.new"
     mv -f "${key}.new" "${key}"
     mv -f "${cert}.new" "${cert}"
-    log "made a self-signed TLS certificate for ${host} in ${TLS_DIR} (set TLS_CERT/TLS_KEY to use your own)"
+    log "made a self-signed TLS certificate for ${host} in ${dir} (set TLS_CERT/TLS_KEY to use your own)"
 }
 
 tls_files() {
