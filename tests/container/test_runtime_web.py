@@ -697,3 +697,64 @@ def test_readiness_writer_times_out_without_notifying(box: Box) -> None:
     missing_fd = box.sh("/usr/lib/helios/notify-ready.sh 3 1 tcp 127.0.0.1 9")
     assert missing_fd.rc == 1
     assert "file descriptor 3 is not open" in missing_fd.err
+
+
+# --- least privilege: non-root start, read-only root filesystem -------------------------------
+
+ME = "1234:1234"
+
+
+def as_user(box: Box, script: str) -> None:
+    """Start a bash script detached as the container user (a non-root container's only uid)."""
+    box.docker.container.execute(box.container, ["bash", "-c", script], detach=True, user=ME)
+
+
+def test_web_edge_in_a_non_root_container(box: Box) -> None:
+    box.ok("chown 1234:1234 /run && install -d -o 1234 -g 1234 /home/alice")
+    box.set_env(USER="alice", PASSWORD="correct horse")
+    box.ok(f"chown -R 1234:1234 {ENV_DIR}")
+    for service in ("init-user", "init-nginx"):
+        result = box.up(service, user=ME)
+        assert result.rc == 0, f"{service}: {result.err}"
+    # Everything belongs to the one uid, private to it; nothing needs root.
+    assert box.ok("stat -c '%u %a' /run/helios/nginx.conf /run/helios/xvnc/kasmpasswd").split() == [
+        "1234",
+        "600",
+        "1234",
+        "600",
+    ]
+    assert "\nuser " not in box.ok("cat /run/helios/nginx.conf")
+    # The self-signed pair cannot go to /var/lib/helios (root's): it is made in /run per boot.
+    assert box.sh("test -e /var/lib/helios/tls").rc == 1
+    assert box.ok("stat -c '%u %a' /run/helios/tls/key.pem").split() == ["1234", "600"]
+    box.put("/usr/local/bin/node", FAKE_NODE, mode="0755")
+    as_user(box, f"exec {S6_UP}/svc-nginx/run 3>/tmp/nginx.ready >/tmp/svc-nginx.log 2>&1")
+    as_user(box, f"exec {S6_UP}/svc-kclient/run 3>/tmp/kclient.ready >/tmp/kc.log 2>&1")
+    as_user(box, "echo $$ >/tmp/xvnc.pid; exec python3 /srv/stub.py xvnc >/dev/null 2>&1")
+    box.wait_for("[ -s /tmp/nginx.ready ] && [ -s /tmp/kclient.ready ]")
+    box.wait_for("(exec 3<>/dev/tcp/127.0.0.1/6901) 2>/dev/null")
+    assert box.ok("stat -c '%u %a' /run/helios/kclient").split() == ["1234", "700"]
+    assert client(box, "one", "3001", "/", "--tls")["status"] == 401
+    answer = client(box, "one", "3001", "/", "--tls", password="correct horse")
+    assert (answer["status"], answer["body"]) == (200, "kclient:/")
+    assert http(box, "/websockify", "correct horse") == (200, "xvnc:/websockify")
+    assert client(box, "one", "6901", "/websockify")["status"] == 401
+
+
+def test_read_only_root_filesystem_makes_the_pair_in_run(
+    docker: DockerClient, runtime_image: str
+) -> None:
+    tmpfs = ["/run:exec", "/tmp:exec", "/home/alice"]
+    with Box(docker, runtime_image, read_only=True, tmpfs=tmpfs) as box:
+        box.set_env(USER="alice", UID="1234", PASSWORD="pw")
+        assert box.up("init-user").rc == 0
+        result = box.up("init-nginx")
+        assert result.rc == 0, result.err
+        assert "/var/lib/helios/tls is not writable" in result.err
+        assert box.ok("stat -c '%U %a' /run/helios/tls/key.pem").split() == ["root", "600"]
+        # The account is in /run/helios/nss (read-only /etc), so compare the gid.
+        assert box.ok("stat -c '%U %g %a' /run/helios/xvnc/kasmpasswd").split() == [
+            "root",
+            "1234",
+            "640",
+        ]
