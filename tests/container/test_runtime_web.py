@@ -318,7 +318,7 @@ def test_nginx_auth_routing_and_health(box: Box) -> None:
 def health_becomes(box: Box, status: int) -> None:
     box.wait_for(
         f"[ $(curl -s -o /dev/null -w '%{{http_code}}' http://127.0.0.1:3000/health) = {status} ]",
-        seconds=3,
+        seconds=10,
     )
 
 
