@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import concurrent.futures
 import hashlib
 import json
 import os
@@ -249,6 +250,19 @@ def test_sidecar_cannot_spoof_an_open_session_on_xvncs_internal_socket(
         time.sleep(1)
         received = sidecar(docker_client, desktop, f"python3 - <<'EOF'\n{RFB_SPOOF}\nEOF")
     assert int(received.strip().splitlines()[-1]) < 1000, "the sidecar received the desktop"
+
+
+# --- /health under load ------------------------------------------------------------------------
+
+
+def test_health_stays_200_under_50_concurrent_connections(desktop: Desktop) -> None:
+    def probe(_: int) -> int:
+        return get(f"{desktop.url}/health")
+
+    for _ in range(3):
+        with concurrent.futures.ThreadPoolExecutor(50) as pool:
+            statuses = collections.Counter(pool.map(probe, range(50)))
+        assert statuses == {200: 50}, statuses
 
 
 # --- HTTPS ------------------------------------------------------------------------------------
