@@ -313,6 +313,7 @@ ENV DISPLAY=:1 \
     OMP_WAIT_POLICY=PASSIVE \
     GOMP_SPINCOUNT=0
 EXPOSE 3000
+EXPOSE 3001
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["sh", "-c", "curl -fsS http://127.0.0.1:${HTTP_PORT:-3000}/health || exit 1"]
 ENTRYPOINT ["/init"]

@@ -1,5 +1,6 @@
 // Helios edits to kclient, applied to the unpacked tree: no file server, audio on by default,
-// listen on 127.0.0.1 only (nginx is the single entry point), microphone FIFO under /opt/helios.
+// listen on the unix socket $HELIOS_KCLIENT_SOCKET only (no TCP port: nginx is the single entry
+// point), microphone FIFO under /opt/helios.
 // Usage: node kclient-patch.js <tree>. Every edit must match exactly once.
 'use strict';
 const fs = require('fs');
@@ -42,7 +43,12 @@ cut('index.js', 'remove the file server', '//// Web File Browser ////', '//// PC
 edit('index.js', 'microphone FIFO path',
     "fsw.writeFile('/defaults/mic.sock', buffer)",
     "fsw.writeFile(process.env.HELIOS_MIC_FIFO || '/opt/helios/mic.sock', buffer)");
-edit('index.js', 'listen on 127.0.0.1 only', 'http.listen(6900);', "http.listen(6900, '127.0.0.1');");
+edit('index.js', 'listen on a unix socket only', 'http.listen(6900);',
+    "if (!process.env.HELIOS_KCLIENT_SOCKET) {\n" +
+    "  console.error('[helios] HELIOS_KCLIENT_SOCKET is not set');\n" +
+    "  process.exit(2);\n" +
+    "}\n" +
+    "http.listen(process.env.HELIOS_KCLIENT_SOCKET);");
 
 cut('public/index.html', 'remove the file browser panel', '<!--File Browser-->', '<!--Main logic-->');
 edit('public/index.html', 'remove the file manager button',

@@ -15,12 +15,17 @@ FIXED = [
     "127.0.0.1",
     "-websocketPort",
     "6901",
-    "-disableBasicAuth",
+    "-KasmPasswordFile",
+    "/run/helios/xvnc/kasmpasswd",
     "-SecurityTypes",
     "None",
     "-httpd",
     "/usr/local/share/kasmvnc/www",
     "-sslOnly=0",
+    "-nolisten",
+    "tcp",
+    "-nolisten",
+    "local",
 ]
 
 
@@ -41,6 +46,9 @@ def xvnc_args(box: Box, conf: str | None = None, **variables: str) -> list[str]:
 def test_shipped_conf_starts_offline_on_loopback(box: Box) -> None:
     args = xvnc_args(box)
     assert args[: len(FIXED)] == FIXED
+    # Xvnc's websocket port demands the per-boot credential (never -disableBasicAuth) and no
+    # other listener is asked for: no -rfbport/-rfbunixpath, no X11 over TCP.
+    assert not {"-disableBasicAuth", "-DisableBasicAuth", "-rfbport", "-listen"} & set(args)
     settings = args[len(FIXED) :]
     assert settings == [
         "-PublicIP=127.0.0.1",
@@ -103,6 +111,9 @@ BAD_CONF = [
     ("depth 8\n", 1, "depth must be 16, 24 or 32, got '8'"),
     ("PublicIP auto\n", 1, "PublicIP must be an IPv4 or IPv6 address, got 'auto'"),
     ("udpPort 70000\n", 1, "udpPort must be an integer from 0 to 65535, got '70000'"),
+    ("KasmPasswordFile /tmp/x\n", 1, "KasmPasswordFile is fixed by Helios"),
+    ("DisableBasicAuth 1\n", 1, "DisableBasicAuth is fixed by Helios"),
+    ("rfbport 5901\n", 1, "rfbport is fixed by Helios"),
 ]
 
 
@@ -111,7 +122,30 @@ def test_bad_conf_line_is_rejected_with_its_location(
     box: Box, conf: str, line: int, message: str
 ) -> None:
     box.put("/tmp/kasmvnc.conf", conf)
-    result = box.sh(f"HELIOS_KASMVNC_CONF=/tmp/kasmvnc.conf {ARGS}")
-    assert result.rc == 2
-    assert len(result.err_lines) == 1
-    assert result.err_lines[0].startswith(f"[helios] /tmp/kasmvnc.conf:{line}: {message}")
+    for check in ("", " --check"):
+        result = box.sh(f"HELIOS_KASMVNC_CONF=/tmp/kasmvnc.conf {ARGS}{check}")
+        assert result.rc == 2
+        assert len(result.err_lines) == 1
+        assert result.err_lines[0].startswith(f"[helios] /tmp/kasmvnc.conf:{line}: {message}")
+        assert result.out == ""
+
+
+def test_check_validates_the_gpu_environment_and_is_silent_when_valid(box: Box) -> None:
+    box.ok("mkdir -p /dev/dri && mknod /dev/dri/renderD128 c 226 128")
+    for env in ("", "DISABLE_DRI=true", "DRINODE=/dev/dri/renderD128", "DISABLE_DRI=off"):
+        result = box.sh(f"env {env} {ARGS} --check")
+        assert (result.rc, result.out, result.err) == (0, "", ""), env
+    for env, message in (
+        ("DRINODE=/dev/null/x", "DRINODE must be a render node character device"),
+        ("DRINODE=/tmp", "DRINODE must be a render node character device"),
+        ("DISABLE_DRI=maybe", "DISABLE_DRI must be true or false"),
+    ):
+        result = box.sh(f"env {env} {ARGS} --check")
+        assert result.rc == 2, env
+        assert len(result.err_lines) == 1 and result.err_lines[0].startswith(f"[helios] {message}")
+        assert result.out == ""
+    unreadable = box.sh(f"HELIOS_KASMVNC_CONF=/nope {ARGS} --check")
+    assert (unreadable.rc, unreadable.err_lines) == (
+        2,
+        ["[helios] /nope: cannot read the KasmVNC settings file"],
+    )

@@ -29,7 +29,7 @@ http.server.HTTPServer(("127.0.0.1", 6901), http.server.SimpleHTTPRequestHandler
 def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
     with Box(docker, runtime_image) as container:
         container.set_env(USER="alice", UID="1234", PASSWORD="pw")
-        for service in ("init-hooks", "init-user", "init-devices"):
+        for service in ("init-hooks", "init-user", "init-devices", "init-nginx"):
             assert container.up(service).rc == 0
         yield container
 
@@ -90,7 +90,11 @@ def test_kasmvnc_does_not_start_with_a_bad_settings_file(box: Box) -> None:
 RECORDER = """#!/bin/bash
 { id -u; printf '%s\\n' "$*"; env; } >"/tmp/$(basename "$0").record"
 """
-FAKE_NODE = RECORDER + "exec python3 -m http.server --bind 127.0.0.1 6900 >/dev/null 2>&1\n"
+# kclient listens on the unix socket svc-kclient names (no TCP port).
+FAKE_NODE = RECORDER + (
+    "exec python3 -c 'import os, socket; s = socket.socket(socket.AF_UNIX);"
+    ' s.bind(os.environ["HELIOS_KCLIENT_SOCKET"]); s.listen(); s.accept()\'\n'
+)
 FAKE_DBUS_LAUNCH = RECORDER + "exec /usr/local/bin/xfwm4\n"
 FAKE_XFWM4 = "#!/bin/bash\nwhile :; do sleep 1; done\n"
 
@@ -132,3 +136,6 @@ def test_kclient_runs_as_the_user_with_prefix_and_mic_fifo(box: Box) -> None:
     assert variables["HELIOS_MIC_FIFO"] == "/run/helios/pulse/mic.sock"
     assert variables["PULSE_SERVER"] == "unix:/run/helios/pulse/native"
     assert variables["FM_HOME"] == "/home/alice"
+    # Only the user and nginx's worker group may enter the socket's directory.
+    assert box.ok("stat -c '%u %G %a' /run/helios/kclient").split() == ["1234", "www-data", "2750"]
+    assert box.ok("stat -c '%G %a' /run/helios/kclient/kclient.sock").split() == ["www-data", "770"]

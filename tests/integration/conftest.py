@@ -92,7 +92,7 @@ def desktop(
     container = (
         DockerContainer(image)
         .with_name(f"helios-test-{distro.name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000)
+        .with_exposed_ports(3000, 3001)
         .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password)
         .with_volume_mapping(_write(files / "hook.sh", HOOK), HOOK_PATH)
         .with_volume_mapping(_write(files / "custom.sh", CUSTOM), CUSTOM_PATH)

@@ -71,7 +71,6 @@ def test_websocket_path_upgrades_only_with_the_right_credentials(desktop: Deskto
     assert first.startswith(b"RFB "), first  # the VNC server answers through the socket
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10: foreign-origin upgrades are not refused yet")
 def test_websocket_from_a_foreign_origin_is_refused(desktop: Desktop) -> None:
     """A page elsewhere would ride on the browser's cached basic-auth credentials."""
     probe = (desktop.host, desktop.port, "/websockify")

@@ -143,10 +143,12 @@ def test_service_reaches_the_pods_on_3000(statefulset, container):
     assert statefulset["spec"]["serviceName"] == service["metadata"]["name"]
     assert statefulset["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
     assert service["spec"]["selector"].items() <= pod_labels.items()
-    (port,) = service["spec"]["ports"]
+    ports = {p["port"]: p for p in service["spec"]["ports"]}
+    assert sorted(ports) == [3000, 3001]
     named = {p.get("name"): p["containerPort"] for p in container["ports"]}
-    assert port["port"] == 3000
-    assert named.get(port["targetPort"], port["targetPort"]) == 3000
+    for number in (3000, 3001):
+        target = ports[number]["targetPort"]
+        assert named.get(target, target) == number
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")

@@ -84,6 +84,7 @@ def test_dockerfile_fits_buildkit_0_8_and_runs_init() -> None:
     assert re.search(r'^ENTRYPOINT \["/init"\]$', text, re.M), "s6 /init must be the ENTRYPOINT"
     assert not re.search(r"^CMD .*/init", text, re.M)
     assert re.search(r"^EXPOSE 3000$", text, re.M)
+    assert re.search(r"^EXPOSE 3001$", text, re.M), "HTTPS_PORT's default"
     assert re.search(r"^HEALTHCHECK .*", text, re.M)
     assert not re.search(r"^ADD\s", text, re.M), "downloads go through fetch.sh, not ADD"
 

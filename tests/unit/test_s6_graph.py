@@ -141,6 +141,8 @@ def test_boot_order(services: dict[str, Service]) -> None:
     before("svc-desktop", "svc-kclient")
     before("svc-kclient", "svc-nginx")
     before("init-nginx", "svc-nginx")
+    # init-nginx makes the per-boot credential Xvnc's basic auth checks (kasmpasswd).
+    before("init-nginx", "svc-kasmvnc")
     before("svc-desktop", "svc-custom")
     # Hooks come first: they wait only for s6-overlay's own base bundle.
     assert ancestors(services, "init-hooks") <= PROVIDED

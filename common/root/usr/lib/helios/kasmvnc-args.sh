@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# kasmvnc-args: print the Xvnc command line (one argument per line) built from the fixed Helios
-# settings, /etc/kasm/kasmvnc.conf and the GPU environment (DRINODE, DISABLE_DRI).
+# kasmvnc-args [--check]: print the Xvnc command line (one argument per line) built from the fixed
+# Helios settings, /etc/kasm/kasmvnc.conf and the GPU environment (DRINODE, DISABLE_DRI).
 # A bad line in the settings file stops with "<file>:<line>: <problem>" and exit status 2.
+# --check validates the same input and prints nothing when it is valid.
+# Fixed: websocket on 127.0.0.1:6901 only, behind basic auth with the per-boot credential in
+# HELIOS_XVNC_PASSWD (only nginx knows the password); no RFB port (the websocket listener
+# replaces it), no X11 over TCP or the abstract socket (only /tmp/.X11-unix/X1).
 set -euo pipefail
 # shellcheck source=lib.sh
 source /usr/lib/helios/lib.sh
@@ -18,7 +22,8 @@ declare -A TYPES=(
     [PreferBandwidth]=bool [FreeKeyMappings]=bool [AlwaysShared]=bool
     [geometry]=size [depth]=depth
 )
-FIXED=" interface websocketPort disableBasicAuth DisableBasicAuth SecurityTypes httpd hw3d drinode rfbport auth "
+FIXED=" interface websocketPort disableBasicAuth DisableBasicAuth SecurityTypes httpd hw3d drinode "
+FIXED+=" rfbport auth KasmPasswordFile rfbunixpath noWebsocket nolisten listen "
 
 bad() {
     invalid "${CONF}:$1: $2"
@@ -89,7 +94,7 @@ read_conf() {
 dri_args() {
     local node="${DRINODE:-}"
     if is_true DISABLE_DRI "${DISABLE_DRI:-}"; then
-        log "DISABLE_DRI is set: no DRI3 acceleration"
+        note "DISABLE_DRI is set: no DRI3 acceleration"
         return 0
     fi
     if [[ -z "${node}" ]]; then
@@ -103,24 +108,38 @@ dri_args() {
     fi
     [[ -c "${node}" ]] || invalid "DRINODE must be a render node character device, '${node}' is not"
     if command -v nvidia-smi >/dev/null 2>&1; then
-        log "NVIDIA driver detected: no -hw3d (use vglrun or Zink); set DISABLE_DRI=true to silence"
+        note "NVIDIA driver detected: no -hw3d (use vglrun or Zink); set DISABLE_DRI=true to silence"
         return 0
     fi
     printf -- '-hw3d\n-drinode\n%s\n' "${node}"
 }
 
+# note MESSAGE: an informational log line (silent with --check).
+note() {
+    [[ "${CHECK}" == true ]] || log "$@"
+}
+
 main() {
-    local settings
+    local settings dri
+    CHECK=false
+    case "${1:-}" in
+        --check) CHECK=true ;;
+        '') ;;
+        *) die "usage: kasmvnc-args.sh [--check]" ;;
+    esac
     settings="$(read_conf)"
+    dri="$(dri_args)"
+    [[ "${CHECK}" == false ]] || return 0
     printf -- ':%s\n' "${HELIOS_DISPLAY_NUM}"
-    printf -- '%s\n' -interface 127.0.0.1 -websocketPort 6901 -disableBasicAuth \
-        -SecurityTypes None -httpd "${WWW}" -sslOnly=0
+    printf -- '%s\n' -interface 127.0.0.1 -websocketPort 6901 \
+        -KasmPasswordFile "${HELIOS_XVNC_PASSWD}" -SecurityTypes None -httpd "${WWW}" -sslOnly=0 \
+        -nolisten tcp -nolisten local
     [[ -z "${settings}" ]] || printf '%s\n' "${settings}"
     if ! grep -qx -- '-PublicIP=.*' <<<"${settings}"; then
         # Without a public IP Xvnc asks STUN servers and exits when offline.
         printf -- '-PublicIP=127.0.0.1\n'
     fi
-    dri_args
+    [[ -z "${dri}" ]] || printf '%s\n' "${dri}"
 }
 
 main "$@"

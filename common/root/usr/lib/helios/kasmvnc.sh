@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # svc-kasmvnc: Xvnc for display :1 in the foreground, as the desktop user, supervised by s6.
 # Arguments come from kasmvnc-args.sh (fixed settings + /etc/kasm/kasmvnc.conf + DRI).
-# A fresh MIT-MAGIC-COOKIE in ~/.Xauthority protects the display. Ready when the X socket exists
-# and the websocket port 6901 accepts connections.
+# A fresh MIT-MAGIC-COOKIE in ~/.Xauthority protects the display; the websocket port 6901
+# (127.0.0.1) needs the per-boot credential init-nginx wrote to HELIOS_XVNC_PASSWD (only nginx
+# knows the password). Ready when the X socket exists and port 6901 accepts connections.
 set -euo pipefail
 # shellcheck source=lib.sh
 source /usr/lib/helios/lib.sh
@@ -14,6 +15,7 @@ rm -f "${HELIOS_READY_MARKER}"
 # A bad settings line must stop the service, so no process substitution (its status is lost).
 arg_lines="$(/usr/lib/helios/kasmvnc-args.sh)"
 mapfile -t args <<<"${arg_lines}"
+[[ -r "${HELIOS_XVNC_PASSWD}" ]] || die "${HELIOS_XVNC_PASSWD} is missing; did init-nginx run?"
 # A previous Xvnc that died leaves its lock and socket behind; Xvnc refuses to start with them.
 rm -f "/tmp/.X${HELIOS_DISPLAY_NUM}-lock" "/tmp/.X11-unix/X${HELIOS_DISPLAY_NUM}"
 install -d -m 1777 /tmp/.X11-unix

@@ -168,3 +168,16 @@ use_nss_files() {
 }
 
 use_nss_files
+
+# --- web edge (init-nginx, kasmvnc, kclient, nginx) ---------------------------------------------
+# kclient listens on a unix socket in a directory only the desktop user and nginx's worker group
+# can enter; Xvnc's basic-auth file (per-boot credential, see init-nginx.sh) lives in HELIOS_XVNC_DIR.
+HELIOS_KCLIENT_DIR_RUN="${HELIOS_RUN}/kclient"
+HELIOS_KCLIENT_SOCKET="${HELIOS_KCLIENT_DIR_RUN}/kclient.sock"
+HELIOS_XVNC_DIR="${HELIOS_RUN}/xvnc"
+HELIOS_XVNC_PASSWD="${HELIOS_XVNC_DIR}/kasmpasswd"
+
+# nginx_worker_group: the primary group of nginx's worker account.
+nginx_worker_group() {
+    id -gn "$(nginx_worker_user)"
+}
