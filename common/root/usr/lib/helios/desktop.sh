@@ -17,6 +17,9 @@ install -d -m 0700 -o "${uid}" -g "${gid}" "${runtime}"
 ensure_shared_dir /tmp/.ICE-unix 1777
 /usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
 exec {NOTIFY_FD}>&-
+# The session's ICE authority lives in the runtime directory root made for it, not in the home:
+# a broken ~/.ICEauthority (a link to a file the user cannot read) would stop xfce4-session.
 export DISPLAY=":${HELIOS_DISPLAY_NUM}" XDG_RUNTIME_DIR="${runtime}" XDG_SESSION_TYPE=x11 \
+    ICEAUTHORITY="${runtime}/ICEauthority" \
     PULSE_SERVER="unix:${HELIOS_PULSE_DIR}/native" PULSE_RUNTIME_PATH="${HELIOS_PULSE_DIR}"
 exec /usr/lib/helios/run-as-user.sh dbus-launch --exit-with-session xfce4-session

@@ -17,10 +17,13 @@ arg_lines="$(/usr/lib/helios/kasmvnc-args.sh)"
 mapfile -t args <<<"${arg_lines}"
 [[ -r "${HELIOS_XVNC_PASSWD}" ]] || die "${HELIOS_XVNC_PASSWD} is missing; did init-nginx run?"
 # A previous Xvnc that died leaves its lock and socket behind; Xvnc refuses to start with them.
+# /tmp is world-writable: the socket directory is made root's first (never through a planted
+# link), then the stale entries in it are removed (rm unlinks, it follows no link).
+ensure_shared_dir /tmp/.X11-unix 1777
 rm -f "/tmp/.X${HELIOS_DISPLAY_NUM}-lock" "/tmp/.X11-unix/X${HELIOS_DISPLAY_NUM}"
-install -d -m 1777 /tmp/.X11-unix
 cookie="$(openssl rand -hex 16)"
-rm -f "${home}/.Xauthority"
+# In the home, as the user: root never acts on a path there.
+/usr/lib/helios/run-as-user.sh rm -f "${home}/.Xauthority"
 printf 'add %s . %s\n' "${display}" "${cookie}" |
     /usr/lib/helios/run-as-user.sh xauth -q -f "${home}/.Xauthority" source -
 unset cookie
