@@ -19,6 +19,21 @@ if grep -q 'CMP0022 OLD' CMakeLists.txt; then
     die "kasmvnc: CMakeLists.txt still sets CMP0022 to OLD"
 fi
 
+# Xvnc's websocket thread hands each session to the RFB server over an abstract unix socket
+# (@.KasmVNCSock<pid>), which every process in the network namespace can reach (a sidecar could
+# ride an open session's name and get the framebuffer). Accept it only from Xvnc itself: a peer
+# whose SO_PEERCRED pid is not ours is shut down before the server writes anything.
+marker='Socket\* WebsocketListener::createSocket(int fd) {'
+grep -q "^${marker}\$" common/network/TcpSocket.cxx || die "kasmvnc: WebsocketListener::createSocket not found"
+sed -i "/^${marker}\$/a\\
+  struct ucred peer = {0, 0, 0};\\
+  socklen_t peer_len = sizeof(peer);\\
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, \\&peer, \\&peer_len) != 0 || peer.pid != getpid()) {\\
+    vlog.error(\"Helios: refused pid %d on the internal socket\", (int) peer.pid);\\
+    ::shutdown(fd, SHUT_RDWR);\\
+  }" common/network/TcpSocket.cxx
+grep -q 'Helios: refused pid' common/network/TcpSocket.cxx || die "kasmvnc: the internal-socket peer check was not applied"
+
 export LIBRARY_PATH=/usr/local/lib${LIBRARY_PATH:+:$LIBRARY_PATH}
 # KasmVNC asks for cmake_minimum_required < 3.5, which CMake >= 4 (sid) refuses without a floor.
 cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_VIEWER:BOOL=OFF -DENABLE_GNUTLS:BOOL=OFF \
