@@ -226,12 +226,6 @@ print(total)
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="KasmVNC's internal abstract socket @KasmVNCSock<pid> is reachable from the network "
-    "namespace (needs a KasmVNC patch: accept only peers with SO_PEERCRED pid == Xvnc's)",
-)
 def test_sidecar_cannot_spoof_an_open_session_on_xvncs_internal_socket(
     docker_client: DockerClient, desktop: Desktop
 ) -> None:
