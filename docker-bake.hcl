@@ -52,11 +52,11 @@ function "tags" {
 }
 
 group "default" {
-  targets = ["bookworm", "sid", "kali", "noble", "jammy", "rocky-9", "alma-9"]
+  targets = ["bookworm", "trixie", "sid", "kali", "noble", "jammy", "rocky-9", "alma-9"]
 }
 
 group "debian" {
-  targets = ["bookworm", "sid", "kali"]
+  targets = ["bookworm", "trixie", "sid", "kali"]
 }
 
 group "ubuntu" {
@@ -172,6 +172,22 @@ target "bookworm" {
     "org.opencontainers.image.base.name" = "debian:bookworm"
   }
   tags = tags("bookworm")
+}
+
+target "trixie" {
+  inherits = ["_common"]
+  args = {
+    BASE_IMAGE   = "debian:trixie"
+    DISTRO       = "trixie"
+    FAMILY       = "debian"
+    XORG_VERSION = "21.1.4"
+    WEBRTC       = "true"
+  }
+  labels = {
+    "org.opencontainers.image.title"     = "Helios trixie"
+    "org.opencontainers.image.base.name" = "debian:trixie"
+  }
+  tags = tags("trixie")
 }
 
 target "sid" {

@@ -1,4 +1,4 @@
-"""The per-distro build scripts in real Debian containers (bookworm, sid) against Debian's mirror.
+"""The per-distro build scripts in real Debian containers (bookworm, trixie, sid), Debian mirror.
 
 Two containers per distro, as in the Dockerfile: the build lineage runs <distro>/build/kasm.sh then
 <distro>/build/kclient.sh; a fresh base runs <distro>/build/system.sh (the final image's runtime).
@@ -130,20 +130,20 @@ def _start(docker: DockerClient, boxes: list[Container], image: str, extra=()) -
 
 
 @pytest.fixture(scope="session")
-def build_box(docker: DockerClient, debian_image: str, boxes: list[Container]) -> Box:
+def build_box(docker: DockerClient, debian_target_image: str, boxes: list[Container]) -> Box:
     """<distro>/build/kasm.sh then <distro>/build/kclient.sh, as the build-deps and node stages."""
-    box = _start(docker, boxes, debian_image)
+    box = _start(docker, boxes, debian_target_image)
     box.sh(f"/repo/{box.distro}/build/kasm.sh")
     box.sh(f"/repo/{box.distro}/build/kclient.sh")
     return box
 
 
 @pytest.fixture(scope="session")
-def runtime_box(docker: DockerClient, debian_image: str, boxes: list[Container]) -> Box:
+def runtime_box(docker: DockerClient, debian_target_image: str, boxes: list[Container]) -> Box:
     """<distro>/build/system.sh on a fresh base, as the final stage."""
     deb = _virtualgl_deb()
     extra = [(str(deb), f"/tmp/helios-src/virtualgl-deb/{deb.name}", "ro")] if deb else []
-    box = _start(docker, boxes, debian_image, extra)
+    box = _start(docker, boxes, debian_target_image, extra)
     env = {"HELIOS_SRC": "/tmp/helios-src"}
     if deb is None:
         env["HELIOS_SKIP_VIRTUALGL"] = "true"
