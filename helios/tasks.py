@@ -227,6 +227,19 @@ def up(c: Context, distro: str, gpu: bool = False) -> None:
     compose_up(chosen[0], gpu)
 
 
+@task(name="size", positional=["distro"])
+@_friendly
+def size_task(c: Context, distro: str, image: str = "", top: int = 25) -> None:
+    """Largest packages of a built image and what pulls each in (dpkg)."""
+    from helios import pkgsize
+
+    chosen = parse_distros(distro)
+    if len(chosen) != 1:
+        raise HeliosError("name exactly one distro, e.g. invoke size bookworm")
+    repo = os.environ.get("HELIOS_REPO", tags.DEFAULT_REPO)
+    print(pkgsize.size_report(docker_client(), image or tags.local_tag(chosen[0].name, repo), top))
+
+
 @task
 @_friendly
 def down(c: Context) -> None:
@@ -298,7 +311,17 @@ def distro_task(distro: matrix.Distro) -> Task:
     return Task(run, name=distro.name)
 
 
-TOOL_TASKS = (build, bake_task, up, down, lint_task, format_task, sources_task, release_task)
+TOOL_TASKS = (
+    build,
+    bake_task,
+    up,
+    down,
+    size_task,
+    lint_task,
+    format_task,
+    sources_task,
+    release_task,
+)
 TASK_NAMES = {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
 
 

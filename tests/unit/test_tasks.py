@@ -40,7 +40,7 @@ def calls(monkeypatch):
 
 def test_namespace_has_every_task():
     ns = t.namespace()
-    assert set(ns.task_names) == {*NAMES, "build", "bake", "up", "down", "lint", "format"} | {
+    assert set(ns.task_names) == {*NAMES, "build", "bake", "up", "down", "size", "lint", "format"} | {
         "sources",
         "release",
     }
