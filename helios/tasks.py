@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,6 @@ def build_settings(sources: str, ca_bundle: str) -> dict[str, str]:
 
         folder = Path(sources).expanduser().resolve()
         source_folder.verify_folder(folder)
-        source_folder.stage(folder)
         overrides.update(source_folder.build_overrides(folder))
     ca = ca_bundle_path(ca_bundle)
     if ca:
@@ -151,13 +150,26 @@ def build_images(
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:
         variables["HELIOS_PLATFORMS"] = platform
-    docker_client().buildx.bake(
-        targets=[d.name for d in distros],
-        files=[bake.OUTPUT],
-        load=load,
-        set=build_settings(sources, ca_bundle),
-        variables=variables,
-    )
+    settings = build_settings(sources, ca_bundle)
+    with sources_staged(sources):
+        docker_client().buildx.bake(
+            targets=[d.name for d in distros],
+            files=[bake.OUTPUT],
+            load=load,
+            set=settings,
+            variables=variables,
+        )
+
+
+def sources_staged(sources: str) -> AbstractContextManager[None]:
+    """The --sources folder staged into .sources/ for one build (a plain build: none, and
+    whatever an interrupted earlier build left staged is undone first)."""
+    from helios import sources as source_folder
+
+    if not sources:
+        source_folder.unstage()
+        return nullcontext()
+    return source_folder.staged(Path(sources).expanduser().resolve())
 
 
 @contextmanager

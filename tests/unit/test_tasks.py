@@ -1,4 +1,5 @@
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -40,10 +41,8 @@ def calls(monkeypatch):
 
 def test_namespace_has_every_task():
     ns = t.namespace()
-    assert set(ns.task_names) == {*NAMES, "build", "bake", "up", "down", "size", "lint", "format"} | {
-        "sources",
-        "release",
-    }
+    tools = {"build", "bake", "up", "down", "size", "lint", "format", "sources", "release"}
+    assert set(ns.task_names) == {*NAMES, *tools}
 
 
 def test_every_task_is_documented_in_one_short_line():
@@ -103,14 +102,54 @@ def test_bad_inputs_change_nothing(calls, tmp_path):
 def test_build_with_sources_folder_stages_and_overrides(calls, tmp_path, monkeypatch):
     import helios.sources as source_folder
 
-    staged: list[Path] = []
+    events: list[tuple[str, Path]] = []
     verified: list[Path] = []
+
+    @contextmanager
+    def staged(folder):
+        events.append(("staged", folder))
+        yield
+        events.append(("unstaged", folder))
+
     monkeypatch.setattr(source_folder, "verify_folder", verified.append)
-    monkeypatch.setattr(source_folder, "stage", staged.append)
+    monkeypatch.setattr(source_folder, "staged", staged)
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {"*.args.OFFLINE": "true"})
     t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
-    assert verified == staged == [tmp_path.resolve()]
+    assert verified == [tmp_path.resolve()]
+    assert events == [("staged", tmp_path.resolve()), ("unstaged", tmp_path.resolve())]
     assert calls[0][2]["set"] == {"*.args.OFFLINE": "true"}
+
+
+def test_staging_is_undone_even_when_the_build_fails(tmp_path, monkeypatch):
+    """--sources must not poison a later plain build (issue 12): .sources/ is restored."""
+    import helios.sources as source_folder
+
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "kept-1.0.bin").write_bytes(b"from invoke sources")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "kept-1.0.bin").write_bytes(b"repackaged by an organisation")
+    (folder / "only-here.bin").write_bytes(b"x")
+    monkeypatch.setattr(source_folder, "SOURCES_DIR", context)
+    monkeypatch.setattr(source_folder, "verify_folder", lambda folder: [])
+    monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {})
+    monkeypatch.setattr(bake, "is_current", lambda output=None: True)
+    monkeypatch.setattr(t, "git_revision", lambda root=None: "")
+    seen: list[bytes] = []
+
+    def failing_bake(**kwargs):
+        seen.append((context / "kept-1.0.bin").read_bytes())
+        raise RuntimeError("bake failed")
+
+    monkeypatch.setattr(
+        t, "docker_client", lambda **kw: SimpleNamespace(buildx=SimpleNamespace(bake=failing_bake))
+    )
+    with pytest.raises(RuntimeError):
+        t.build_images(matrix.load()[:1], sources=str(folder))
+    assert seen == [b"repackaged by an organisation"]
+    assert sorted(p.name for p in context.iterdir()) == ["kept-1.0.bin"]
+    assert (context / "kept-1.0.bin").read_bytes() == b"from invoke sources"
 
 
 def test_build_with_a_bad_sources_folder_builds_nothing(calls, tmp_path):
