@@ -6,6 +6,7 @@ into a one-line message and exit code 1.
 
 import functools
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task, task
 from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
 
 from helios import ROOT, HeliosError, bake, lint, matrix, tags
 
@@ -38,8 +40,20 @@ def _friendly(fn: Callable[..., None]) -> Callable[..., None]:
             fn(*args, **kwargs)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
+        except DockerException as exc:
+            raise Exit(docker_failure(exc), code=1) from None
 
     return wrapper
+
+
+def docker_failure(exc: DockerException) -> str:
+    """One line for a failed docker command: its reason and the command to rerun."""
+    stderr = exc.stderr if isinstance(exc.stderr, str) else ""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.upper().startswith("ERROR")]
+    reason = (errors or lines or ["see its output above"])[0][:300]
+    command = shlex.join(str(part) for part in exc.docker_command)
+    return f"error: docker exited {exc.return_code}: {reason}; rerun: {command}"
 
 
 def parse_distros(spec: str) -> list[matrix.Distro]:
@@ -252,6 +266,16 @@ def size_task(c: Context, distro: str, image: str = "", top: int = 25) -> None:
     print(pkgsize.size_report(docker_client(), image or tags.local_tag(chosen[0].name, repo), top))
 
 
+@task(name="bases")
+@_friendly
+def bases_task(c: Context, suite: str = "") -> None:
+    """Make the debian:<suite> bases from Debian's mirror + security."""
+    from helios import bases
+
+    wanted = [name for name in suite.replace(",", " ").split() if name]
+    bases.make_all(docker_client(), wanted)
+
+
 @task
 @_friendly
 def down(c: Context) -> None:
@@ -318,6 +342,8 @@ def distro_task(distro: matrix.Distro) -> Task:
             compose_up(distro, gpu)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
+        except DockerException as exc:
+            raise Exit(docker_failure(exc), code=1) from None
 
     run.__doc__ = f"Build {distro.name} via bake and start it (docker compose up)."
     return Task(run, name=distro.name)
@@ -329,6 +355,7 @@ TOOL_TASKS = (
     up,
     down,
     size_task,
+    bases_task,
     lint_task,
     format_task,
     sources_task,

@@ -41,7 +41,7 @@ def calls(monkeypatch):
 
 def test_namespace_has_every_task():
     ns = t.namespace()
-    tools = {"build", "bake", "up", "down", "size", "lint", "format", "sources", "release"}
+    tools = {"build", "bake", "up", "down", "size", "bases", "lint", "format", "sources", "release"}
     assert set(ns.task_names) == {*NAMES, *tools}
 
 
@@ -257,3 +257,35 @@ def test_lint_and_format_run_the_shared_commands(monkeypatch):
         t.lint_task(ctx)
     ctx = MockContext(run={"shfmt -w 'a b.sh'": Result()})
     t.format_task(ctx)
+
+
+def test_a_failed_docker_command_is_one_line_with_the_command_to_rerun(monkeypatch):
+    """`invoke noble` where no registry answers: no python-on-whales traceback (issue 12)."""
+    from python_on_whales.exceptions import DockerException
+
+    stderr = (
+        b"#1 resolve\nERROR: failed to solve: ubuntu:noble: failed to resolve source metadata\n"
+    )
+    failure = DockerException(["docker", "buildx", "bake", "noble"], 1, None, stderr)
+
+    def bake_fails(**kwargs):
+        raise failure
+
+    monkeypatch.setattr(bake, "is_current", lambda output=None: True)
+    monkeypatch.setattr(t, "git_revision", lambda root=None: "")
+    monkeypatch.setattr(
+        t, "docker_client", lambda **kw: SimpleNamespace(buildx=SimpleNamespace(bake=bake_fails))
+    )
+    with pytest.raises(Exit) as err:
+        t.namespace().tasks["noble"](Context())
+    message = str(err.value.message)
+    assert err.value.code == 1
+    assert message == (
+        "error: docker exited 1: ERROR: failed to solve: ubuntu:noble: failed to resolve source "
+        "metadata; rerun: docker buildx bake noble"
+    )
+    assert "\n" not in message and "Traceback" not in message
+    uncaptured = DockerException(["docker", "compose", "up"], 2)
+    assert t.docker_failure(uncaptured) == (
+        "error: docker exited 2: see its output above; rerun: docker compose up"
+    )
