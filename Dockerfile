@@ -165,10 +165,12 @@ ARG NPM_FILE
 ARG NPM_SHA256
 ARG NPM_URL
 ARG NPM_VERSION
+ARG NODE_NEEDED=true
+ARG NPM_NEEDED=true
 RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
-    /helios/common/build/fetch.sh node
+    /helios/common/build/fetch.sh --when-needed "${NODE_NEEDED}" node
 RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
-    /helios/common/build/fetch.sh npm
+    /helios/common/build/fetch.sh --when-needed "${NPM_NEEDED}" npm
 
 FROM src-node AS src-runtime
 ARG TARGETARCH

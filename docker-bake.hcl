@@ -166,6 +166,9 @@ target "bookworm" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios bookworm"
@@ -182,6 +185,9 @@ target "trixie" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios trixie"
@@ -198,6 +204,9 @@ target "sid" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios sid"
@@ -214,6 +223,9 @@ target "kali" {
     FAMILY       = "debian"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios kali"
@@ -230,6 +242,9 @@ target "noble" {
     FAMILY       = "ubuntu"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios noble"
@@ -246,6 +261,9 @@ target "jammy" {
     FAMILY       = "ubuntu"
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
+    NODE_NEEDED = "true"
+    NPM_NEEDED = "true"
+    VIRTUALGL_DEB_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios jammy"
@@ -262,6 +280,9 @@ target "rocky-9" {
     FAMILY       = "rhel"
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios rocky-9"
@@ -278,6 +299,9 @@ target "alma-9" {
     FAMILY       = "rhel"
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+    VIRTUALGL_DEB_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios alma-9"

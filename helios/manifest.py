@@ -11,6 +11,8 @@ Schema, one table per source under [sources]:
                                # "tar" (sha256 of the decompressed tar stream, for
                                # forge-generated archives whose compression is not stable)
     optional = false           # optional: fetched only when the build enables it
+    needed_by = ["jammy"]      # optional: only these distros (or families) use it; a sources
+                               # folder for other distros may leave it out (default: all)
     note = "..."               # optional: provenance
 
 A per-architecture source replaces url/file/sha256 with [sources.<name>.arch.<targetarch>]
@@ -35,7 +37,17 @@ SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 ARCHES = ("amd64", "arm64")
 DIGESTS = ("file", "tar")
-SOURCE_KEYS = {"version", "url", "file", "sha256", "digest", "optional", "note", "arch"}
+SOURCE_KEYS = {
+    "version",
+    "url",
+    "file",
+    "sha256",
+    "digest",
+    "optional",
+    "note",
+    "arch",
+    "needed_by",
+}
 ARTIFACT_KEYS = {"url", "file", "sha256"}
 
 
@@ -58,6 +70,7 @@ class Source:
     optional: bool
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     note: str = ""
+    needed_by: tuple[str, ...] = ()
 
     @property
     def arg_id(self) -> str:
@@ -151,7 +164,13 @@ def _source(path: Path, name: str, raw: Any) -> Source:
     else:
         subset = {k: raw[k] for k in ARTIFACT_KEYS if k in raw}
         artifacts = {"": _artifact(path, where, subset, version)}
-    return Source(name, version, digest, optional, artifacts, str(raw.get("note", "")))
+    needed_by = raw.get("needed_by", [])
+    if not isinstance(needed_by, list) or not all(
+        isinstance(n, str) and NAME_RE.match(n) for n in needed_by
+    ):
+        raise HeliosError(f"{path}: {where}: 'needed_by' must be a list of distro/family names")
+    note = str(raw.get("note", ""))
+    return Source(name, version, digest, optional, artifacts, note, tuple(needed_by))
 
 
 def load(path: Path = MANIFEST_FILE) -> Manifest:

@@ -153,11 +153,13 @@ def folder_manifest(folder: Path) -> Manifest:
     return manifest.load(own) if own.is_file() else manifest.load()
 
 
-def verify_folder(folder: Path, arches: tuple[str, ...] = ("amd64",)) -> list[Path]:
+def verify_folder(
+    folder: Path, arches: tuple[str, ...] = ("amd64",), needed: set[str] | None = None
+) -> list[Path]:
     """Check that `folder` holds every required file for `arches` with the right sha256.
 
-    Optional sources are checked only when present. Raises one HeliosError listing every
-    missing or mismatching file.
+    Optional sources, and sources not in `needed` (names; default: all are needed), are
+    checked only when present. Raises one HeliosError listing every missing or mismatching file.
     """
     if not folder.is_dir():
         raise HeliosError(f"sources folder {folder}: not a directory")
@@ -167,7 +169,7 @@ def verify_folder(folder: Path, arches: tuple[str, ...] = ("amd64",)) -> list[Pa
     for source, artifact in pinned.artifacts(arches):
         path = folder / artifact.file
         if not path.is_file():
-            if not source.optional:
+            if not source.optional and (needed is None or source.name in needed):
                 problems.append(f"{artifact.file}: missing (source '{source.name}')")
             continue
         try:

@@ -130,14 +130,20 @@ def ca_bundle_path(explicit: str) -> Path | None:
     return path
 
 
-def build_settings(sources: str, ca_bundle: str) -> dict[str, str]:
-    """The bake --set overrides for an offline sources folder and a corporate CA bundle."""
+def build_settings(
+    sources: str, ca_bundle: str, distros: list[matrix.Distro] | None = None
+) -> dict[str, str]:
+    """The bake --set overrides for an offline sources folder and a corporate CA bundle.
+
+    The folder must hold the files `distros` (default: all) need, no others."""
     overrides: dict[str, str] = {}
     if sources:
+        from helios import manifest, needs
         from helios import sources as source_folder
 
         folder = Path(sources).expanduser().resolve()
-        source_folder.verify_folder(folder)
+        wanted = needs.needed_names(manifest.load(), distros or list(matrix.load()))
+        source_folder.verify_folder(folder, needed=wanted)
         overrides.update(source_folder.build_overrides(folder))
     ca = ca_bundle_path(ca_bundle)
     if ca:
@@ -164,7 +170,7 @@ def build_images(
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:
         variables["HELIOS_PLATFORMS"] = platform
-    settings = build_settings(sources, ca_bundle)
+    settings = build_settings(sources, ca_bundle, distros)
     with sources_staged(sources):
         docker_client().buildx.bake(
             targets=[d.name for d in distros],

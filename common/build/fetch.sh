@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# fetch.sh [--when true|false | --when-command CMD] NAME [DEST]: put the pinned file of manifest
-# source NAME into DEST (default /out/NAME). DEST stays empty with --when false (an optional source
-# that is disabled) or --when-command CMD when this image has no CMD (e.g. only images with dpkg
-# need the VirtualGL .deb).
+# fetch.sh [--when true|false | --when-command CMD | --when-needed true|false] NAME [DEST]: put the
+# pinned file of manifest source NAME into DEST (default /out/NAME). DEST stays empty with
+# --when false (an optional source that is disabled) or --when-command CMD when this image has no
+# CMD (e.g. only images with dpkg need the VirtualGL .deb). --when-needed false (the distro does
+# not use the source, sources.toml needed_by): copied from the sources folder when it is there,
+# else left out -- never downloaded, never an error.
 # Reads the build args <ID>_FILE/_URL/_SHA256/_DIGEST (with _AMD64/_ARM64 for per-arch sources),
 # SOURCES_MIRROR and OFFLINE. Looks in /sources (the bind-mounted .sources folder) first, then
 # $SOURCES_MIRROR/<file>, then the upstream URL; verifies the sha256 (DIGEST=tar: over the
@@ -11,7 +13,7 @@ set -euo pipefail
 # shellcheck source=common/build/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: fetch.sh [--when true|false | --when-command CMD] NAME [DEST]"
+usage="usage: fetch.sh [--when true|false | --when-command CMD | --when-needed true|false] NAME [DEST]"
 when=true
 case "${1:-}" in
     --when)
@@ -26,12 +28,20 @@ case "${1:-}" in
         fi
         shift 2
         ;;
+    --when-needed)
+        case "${2:-}" in
+            true) ;;
+            false) when=if-present ;;
+            *) die "fetch.sh --when-needed must be \"true\" or \"false\", got '${2:-}'" ;;
+        esac
+        shift 2
+        ;;
 esac
 [ $# -ge 1 ] && [ $# -le 2 ] || die "$usage"
 name=$1
 dest=${2:-/out/$name}
 case "$when" in
-    true) ;;
+    true | if-present) ;;
     false)
         mkdir -p "$dest"
         log "source '$name' is disabled: not fetched"
@@ -84,6 +94,10 @@ verify() {
 
 mkdir -p "$dest"
 part="$dest/.$file.part"
+if [ "$when" = if-present ] && [ ! -f "$sources_dir/$file" ]; then
+    log "source '$name' is not needed by this distro and not in the sources folder: left out"
+    exit 0
+fi
 if [ -f "$sources_dir/$file" ]; then
     verify "$sources_dir/$file" "sources folder"
     cp "$sources_dir/$file" "$part"

@@ -429,3 +429,25 @@ def test_fetch_sh_when_command_fetches_only_where_the_tool_exists(tmp_path, payl
     fetched = _fetch(tmp_path, "--when-command", "bash", "plain", str(tmp_path / "b"), **env)
     assert fetched.returncode == 0, fetched.stderr
     assert (tmp_path / "b" / "plain-1.0.bin").read_bytes() == payload["plain-1.0.bin"]
+
+
+def test_fetch_sh_when_not_needed_copies_a_present_file_and_never_fails(tmp_path, payload) -> None:
+    _folder(tmp_path, payload, ["plain-1.0.bin"]).rename(tmp_path / "sources")
+    env = {
+        "PLAIN_FILE": "plain-1.0.bin",
+        "PLAIN_URL": "https://example.invalid/plain-1.0.bin",
+        "PLAIN_SHA256": _sha(payload["plain-1.0.bin"]),
+        "OFFLINE": "true",
+    }
+    kept = _fetch(tmp_path, "--when-needed", "false", "plain", str(tmp_path / "a"), **env)
+    assert kept.returncode == 0, kept.stderr
+    assert (tmp_path / "a" / "plain-1.0.bin").read_bytes() == payload["plain-1.0.bin"]
+    (tmp_path / "sources" / "plain-1.0.bin").unlink()
+    left_out = _fetch(tmp_path, "--when-needed", "false", "plain", str(tmp_path / "b"), **env)
+    assert left_out.returncode == 0, left_out.stderr
+    assert "not needed by this distro" in left_out.stderr
+    assert not list((tmp_path / "b").iterdir())
+    needed = _fetch(tmp_path, "--when-needed", "true", "plain", str(tmp_path / "c"), **env)
+    assert needed.returncode != 0 and "OFFLINE=true" in needed.stderr
+    bad = _fetch(tmp_path, "--when-needed", "maybe", "plain", str(tmp_path / "d"), **env)
+    assert bad.returncode != 0 and "--when-needed must be" in bad.stderr

@@ -111,7 +111,9 @@ def test_build_with_sources_folder_stages_and_overrides(calls, tmp_path, monkeyp
         yield
         events.append(("unstaged", folder))
 
-    monkeypatch.setattr(source_folder, "verify_folder", verified.append)
+    monkeypatch.setattr(
+        source_folder, "verify_folder", lambda folder, needed=None: verified.append(folder)
+    )
     monkeypatch.setattr(source_folder, "staged", staged)
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {"*.args.OFFLINE": "true"})
     t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
@@ -132,7 +134,7 @@ def test_staging_is_undone_even_when_the_build_fails(tmp_path, monkeypatch):
     (folder / "kept-1.0.bin").write_bytes(b"repackaged by an organisation")
     (folder / "only-here.bin").write_bytes(b"x")
     monkeypatch.setattr(source_folder, "SOURCES_DIR", context)
-    monkeypatch.setattr(source_folder, "verify_folder", lambda folder: [])
+    monkeypatch.setattr(source_folder, "verify_folder", lambda folder, needed=None: [])
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {})
     monkeypatch.setattr(bake, "is_current", lambda output=None: True)
     monkeypatch.setattr(t, "git_revision", lambda root=None: "")
@@ -289,3 +291,25 @@ def test_a_failed_docker_command_is_one_line_with_the_command_to_rerun(monkeypat
     assert t.docker_failure(uncaptured) == (
         "error: docker exited 2: see its output above; rerun: docker compose up"
     )
+
+
+def test_a_sources_folder_needs_only_the_files_of_the_distros_built(calls, tmp_path):
+    """bookworm needs no RHEL Xorg tarball and no jammy Node binary (issue 12)."""
+    from helios import manifest
+
+    pinned = manifest.load()
+    skip = {"xorg-server-1.20.14", "node", "npm"}
+    for source, artifact in pinned.artifacts(("amd64",)):
+        if source.name not in skip and not source.optional:
+            (tmp_path / artifact.file).write_bytes(b"placeholder")
+    with pytest.raises(HeliosError) as err:
+        t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
+    problems = str(err.value)
+    assert "sha256 mismatch" in problems  # the placeholders are checked ...
+    assert "missing" not in problems  # ... but nothing bookworm does not use is asked for
+    with pytest.raises(HeliosError) as err:
+        t.build_images(matrix.select(matrix.load(), ["jammy", "rocky-9"]), sources=str(tmp_path))
+    missing = str(err.value)
+    for name in skip:
+        assert f"missing (source '{name}')" in missing
+    assert calls == []
