@@ -20,9 +20,19 @@ from helios import HeliosError
 FIELDS = ("Package", "Installed-Size", "Depends", "Pre-Depends", "Recommends", "Provides")
 QUERY = "\\t".join(f"${{{name}}}" for name in FIELDS) + "\\n"
 EXTENDED_STATES = "/var/lib/apt/extended_states"
-# dpkg-query and the auto marks in one run; a missing extended_states means "nothing auto".
+# Bytes of each package's regular files that are really in the image: Installed-Size counts the
+# docs, man pages and translations the images leave out (dpkg path-exclude), so it overstates.
+DISK = r"""
+dpkg-query -W -f='${Package}\n' | while read -r p; do
+    printf '%s\t' "$p"
+    dpkg-query -L "$p" 2>/dev/null | xargs -r -d '\n' stat -c '%s %F' 2>/dev/null |
+        awk '$2 == "regular" { s += $1 } END { print s + 0 }'
+done
+"""
+# dpkg-query, the auto marks (no extended_states: none auto) and the on-disk sizes in one run.
 SCRIPT = (
-    f"dpkg-query -W -f='{QUERY}' && echo '%%auto%%' && (cat {EXTENDED_STATES} 2>/dev/null || true)"
+    f"dpkg-query -W -f='{QUERY}' && echo '%%auto%%' && "
+    f"(cat {EXTENDED_STATES} 2>/dev/null || true) && echo '%%disk%%' && {DISK}"
 )
 _VERSION = re.compile(r"\s*\(.*?\)|:any|:native|\s*\[.*?\]|\s*<.*?>")
 
@@ -34,6 +44,11 @@ class Package:
     depends: list[list[str]] = field(default_factory=list)  # AND of OR-alternatives
     recommends: list[list[str]] = field(default_factory=list)
     provides: list[str] = field(default_factory=list)
+    disk_bytes: int | None = None  # regular files present in the image, when measured
+
+    @property
+    def kib_on_disk(self) -> int:
+        return self.kib if self.disk_bytes is None else self.disk_bytes // 1024
 
 
 def _relations(text: str) -> list[list[str]]:
@@ -74,6 +89,14 @@ def parse_auto(text: str) -> set[str]:
         elif key == "Auto-Installed" and value.strip() == "1" and name:
             auto.add(name)
     return auto
+
+
+def apply_disk(packages: dict[str, Package], text: str) -> None:
+    """Set disk_bytes from `name<TAB>bytes` lines (unknown names are ignored)."""
+    for line in text.splitlines():
+        name, _, size = line.partition("\t")
+        if name in packages and size.strip().isdigit():
+            packages[name].disk_bytes = int(size)
 
 
 def _providers(packages: dict[str, Package]) -> dict[str, list[str]]:
@@ -120,7 +143,8 @@ def why(name: str, rdeps: dict[str, set[str]], manual: set[str]) -> list[str]:
 @dataclass(frozen=True)
 class Row:
     name: str
-    kib: int
+    kib: int  # in the image (on disk when measured, else dpkg's Installed-Size)
+    installed_kib: int  # dpkg's Installed-Size
     direct: list[str]
     chain: list[str]
 
@@ -129,23 +153,25 @@ def largest(packages: dict[str, Package], auto: set[str], top: int) -> list[Row]
     rdeps = reverse_depends(packages)
     manual = set(packages) - auto
     rows = []
-    for pkg in sorted(packages.values(), key=lambda p: (-p.kib, p.name))[:top]:
-        rows.append(Row(pkg.name, pkg.kib, sorted(rdeps[pkg.name]), why(pkg.name, rdeps, manual)))
+    for pkg in sorted(packages.values(), key=lambda p: (-p.kib_on_disk, p.name))[:top]:
+        direct, chain = sorted(rdeps[pkg.name]), why(pkg.name, rdeps, manual)
+        rows.append(Row(pkg.name, pkg.kib_on_disk, pkg.kib, direct, chain))
     return rows
 
 
 def report(image: str, image_bytes: int, packages: dict[str, Package], rows: list[Row]) -> str:
-    total = sum(p.kib for p in packages.values())
+    total = sum(p.kib_on_disk for p in packages.values())
     lines = [
         f"{image}: {image_bytes / 1e6:.0f} MB image, {len(packages)} packages, "
-        f"{total / 1024:.0f} MiB installed (dpkg Installed-Size)",
-        f"{'KiB':>8}  {'package':<32} pulled in by (direct) / chain to a requested package",
+        f"{total / 1024:.0f} MiB of package files in the image",
+        f"{'KiB':>8} {'(dpkg)':>8}  {'package':<32} pulled in by (direct) / chain to a "
+        "requested package",
     ]
     for row in rows:
         direct = ", ".join(row.direct[:4]) + (" …" if len(row.direct) > 4 else "")
         chain = " <- ".join(row.chain) if len(row.chain) > 1 else "(requested by name)"
-        lines.append(f"{row.kib:>8}  {row.name:<32} {direct or '-'}")
-        lines.append(f"{'':>8}  {'':<32} {chain}")
+        lines.append(f"{row.kib:>8} {row.installed_kib:>8}  {row.name:<32} {direct or '-'}")
+        lines.append(f"{'':>8} {'':>8}  {'':<32} {chain}")
     return "\n".join(lines)
 
 
@@ -161,10 +187,12 @@ def inspect_image(client: DockerClient, image: str) -> tuple[int, dict[str, Pack
             f"{image}: cannot read its dpkg database (only dpkg-based images are supported): "
             f"{str(exc).strip().splitlines()[-1]}"
         ) from exc
-    text, _, auto = str(output).partition("%%auto%%")
+    text, _, rest = str(output).partition("%%auto%%")
+    auto, _, disk = rest.partition("%%disk%%")
     packages = parse_packages(text)
     if not packages:
         raise HeliosError(f"{image}: dpkg-query listed no packages")
+    apply_disk(packages, disk)
     return size, packages, parse_auto(auto)
 
 

@@ -103,3 +103,16 @@ def test_missing_image_and_bad_top_are_one_line_errors():
         pkgsize.size_report(FakeClient(present=False), "helios:nope")
     with pytest.raises(HeliosError, match="--top must be at least 1"):
         pkgsize.size_report(FakeClient(), "helios:x", top=0)
+
+
+def test_on_disk_sizes_rank_packages_when_measured():
+    """Installed-Size counts excluded docs/translations; the bytes in the image decide."""
+    packages = pkgsize.parse_packages(DPKG)
+    pkgsize.apply_disk(packages, "libx265-199\t1024\nlibc6\t99999999\nunknown\t5\nbad\tx\n")
+    assert packages["libx265-199"].kib_on_disk == 1
+    assert packages["libcodec2-1.0"].kib_on_disk == 16473  # not measured: dpkg's value
+    rows = pkgsize.largest(packages, set(), top=2)
+    assert [(r.name, r.kib, r.installed_kib) for r in rows] == [
+        ("libc6", 97656, 12000),
+        ("libcodec2-1.0", 16473, 16473),
+    ]
