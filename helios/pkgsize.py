@@ -22,11 +22,12 @@ QUERY = "\\t".join(f"${{{name}}}" for name in FIELDS) + "\\n"
 EXTENDED_STATES = "/var/lib/apt/extended_states"
 # Bytes of each package's regular files that are really in the image: Installed-Size counts the
 # docs, man pages and translations the images leave out (dpkg path-exclude), so it overstates.
+# Hard links count once (bookworm's mesa ships one 25 MB file under 13 driver names).
 DISK = r"""
 dpkg-query -W -f='${Package}\n' | while read -r p; do
     printf '%s\t' "$p"
-    dpkg-query -L "$p" 2>/dev/null | xargs -r -d '\n' stat -c '%s %F' 2>/dev/null |
-        awk '$2 == "regular" { s += $1 } END { print s + 0 }'
+    dpkg-query -L "$p" 2>/dev/null | xargs -r -d '\n' stat -c '%i %s %F' 2>/dev/null |
+        awk '$3 == "regular" && !seen[$1]++ { s += $2 } END { print s + 0 }'
 done
 """
 # dpkg-query, the auto marks (no extended_states: none auto) and the on-disk sizes in one run.
