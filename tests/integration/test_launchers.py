@@ -18,7 +18,7 @@ from itsetup import Desktop
 from python_on_whales import DockerClient
 from session import HOME, put_file, session_env, user_run
 from testcontainers.core.wait_strategies import ExecWaitStrategy
-from x11windows import CLIENTS_PATH, CLIENTS_PY, Window, parse_clients
+from x11windows import CLIENTS_JS, CLIENTS_PATH, Window, parse_clients
 
 # Window classes of the dialogs a failed launch opens ("Failed to launch preferred
 # application ...", "Failed to execute command ...").
@@ -52,7 +52,7 @@ def command_of(entry: dict[str, str]) -> list[str]:
 
 
 def windows(client: DockerClient, desktop: Desktop, env: dict) -> dict[int, Window]:
-    out = user_run(client, desktop, ["python3", CLIENTS_PATH], env)
+    out = user_run(client, desktop, ["node", CLIENTS_PATH], env)
     return parse_clients(out)
 
 
@@ -72,7 +72,7 @@ def launch_and_check(
     xfce4-terminal as a single instance, so a launch may only add a window to a running one.
     """
     env = session_env(client, desktop)
-    put_file(desktop, CLIENTS_PATH, CLIENTS_PY.encode())
+    put_file(desktop, CLIENTS_PATH, CLIENTS_JS.encode())
     before = windows(client, desktop, env)
     log = f"/tmp/helios-launch-{time.monotonic_ns()}.log"
     script = (
