@@ -50,6 +50,8 @@ RUNTIME_PACKAGES = (
     "libxfont2",
     "libpixman-1-0",
     "fonts-dejavu-core",
+    "thunar",
+    "librsvg2-common",
 )
 RUNTIME_COMMANDS = (
     "bash",
@@ -71,6 +73,8 @@ RUNTIME_COMMANDS = (
     "xkbcomp",
     "xfce4-session",
     "xfwm4",
+    "thunar",
+    "exo-open",
 )
 BUILD_PACKAGES = ("gcc", "g++", "make", "cmake", "nasm", "libxfont-dev", "libwebp-dev")
 BUILD_PACKAGES += ("libssl-dev", "libpulse-dev", "nodejs", "libgl1-mesa-dri", "autoconf")
@@ -180,11 +184,26 @@ def test_runtime_has_what_the_image_needs(runtime_box: Box) -> None:
 
 def test_runtime_has_no_toolchain_or_dev_packages(runtime_box: Box) -> None:
     installed = runtime_box.packages()
-    # cpp is allowed: x11-xserver-utils (xrandr, xset, xrdb) depends on it. Compiler drivers not.
-    bad = sorted(p for p in installed if p.endswith("-dev") or p in {"gcc", "g++", "make", "cmake"})
-    bad += sorted(p for p in installed if re.fullmatch(r"(gcc|g\+\+)-\d+", p))
+    tools = {"cpp", "gcc", "g++", "make", "cmake"}
+    bad = sorted(p for p in installed if p.endswith("-dev") or p in tools)
+    bad += sorted(p for p in installed if re.fullmatch(r"(cpp|gcc|g\+\+)-\d+", p))
     assert not bad, f"{runtime_box.distro}: toolchain/-dev packages in the runtime: {bad}"
-    assert runtime_box.sh("command -v cc gcc g++ c++ make || true").strip() == ""
+    assert runtime_box.sh("command -v cc gcc g++ c++ cpp make || true").strip() == ""
+
+
+def test_runtime_leaves_out_what_the_stand_ins_replace(runtime_box: Box) -> None:
+    """ffmpeg (libasound2-plugins), cpp, perl and python3 (xfce4-helpers): stand-ins only."""
+    installed = runtime_box.packages()
+    stand_ins = {"helios-no-libasound2-plugins", "helios-no-cpp", "helios-no-perl"}
+    assert stand_ins | {"helios-xfce4-helpers"} <= installed
+    ffmpeg = sorted(p for p in installed if re.match(r"lib(avcodec|avutil|swresample|x265)", p))
+    assert ffmpeg == [] and "libasound2-plugins" not in installed, ffmpeg
+    left_out = {"perl", "python3", "xfce4-helpers", "usrmerge"} & installed
+    assert not left_out, f"{runtime_box.distro}: {sorted(left_out)} should be left out"
+    # What the stand-ins stand for still works: perl-base runs xfce4-terminal's wrapper, and
+    # exo finds the file manager and terminal helpers.
+    runtime_box.sh("perl -c /usr/bin/xfce4-terminal.wrapper 2>&1 | grep -q 'syntax OK'")
+    runtime_box.sh("grep -qx FileManager=thunar /etc/xdg/xfce4/helpers.rc")
 
 
 def test_runtime_is_minimal(runtime_box: Box) -> None:
