@@ -8,7 +8,8 @@
 # Keep docs, man pages and translations out of the runtime image (English is the programs' own
 # text, so no en* catalogue is needed either), the JSON copy of iso-codes (its consumers here,
 # gstreamer and libxklavier, read the XML) and the xfdesktop backdrops nobody selects (the
-# default ones stay: xfce-shapes.svg on bookworm, xfce-blue.jpg via apt_wallpaper).
+# default ones stay: xfce-shapes.svg on bookworm, xfce-x.svg on trixie, xfce-blue.jpg via
+# apt_wallpaper for sid).
 apt_nodoc() {
     cat >/etc/dpkg/dpkg.cfg.d/helios-nodoc <<'CFG'
 path-exclude=/usr/share/doc/*
@@ -23,6 +24,7 @@ path-exclude=/usr/share/iso-codes/json/*
 path-exclude=/usr/share/backgrounds/xfce/*
 path-include=/usr/share/backgrounds/xfce/xfce-blue.jpg
 path-include=/usr/share/backgrounds/xfce/xfce-shapes.svg
+path-include=/usr/share/backgrounds/xfce/xfce-x.svg
 CFG
 }
 
