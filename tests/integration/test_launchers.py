@@ -203,3 +203,16 @@ def test_xrdb_loads_resources_without_a_preprocessor(
     script = "printf 'HeliosTest.value: 42\\n' | xrdb -merge - && xrdb -query"
     out = user_run(docker_client, desktop, ["sh", "-c", script], env)
     assert "HeliosTest.value:\t42" in out, out
+
+
+def test_boot_log_has_no_launch_or_power_management_errors(desktop: Desktop) -> None:
+    """The session starts nothing it cannot find (Thunar) and asks no missing pm-utils."""
+    _wait_for_panel_launchers(desktop)
+    stdout, stderr = desktop.container.get_logs()
+    log = (stdout + stderr).decode(errors="replace")
+    bad = [
+        line
+        for line in log.splitlines()
+        if "pm-is-supported" in line or re.search(r"unable to launch", line, re.IGNORECASE)
+    ]
+    assert not bad, "\n".join(bad)
