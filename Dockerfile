@@ -153,6 +153,8 @@ FROM fetcher AS src-node
 ARG TARGETARCH
 ARG OFFLINE=false
 ARG SOURCES_MIRROR=""
+ARG NODE_NEEDED=true
+ARG NPM_NEEDED=true
 ARG NODE_DIGEST
 ARG NODE_FILE_AMD64
 ARG NODE_FILE_ARM64
@@ -167,9 +169,9 @@ ARG NPM_SHA256
 ARG NPM_URL
 ARG NPM_VERSION
 RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
-    /helios/common/build/fetch.sh node
+    /helios/common/build/fetch.sh --when-needed "${NODE_NEEDED}" node
 RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
-    /helios/common/build/fetch.sh npm
+    /helios/common/build/fetch.sh --when-needed "${NPM_NEEDED}" npm
 
 FROM src-node AS src-runtime
 ARG TARGETARCH

@@ -52,11 +52,11 @@ function "tags" {
 }
 
 group "default" {
-  targets = ["bookworm", "sid", "kali", "noble", "jammy", "rocky-9", "alma-9"]
+  targets = ["bookworm", "trixie", "sid", "kali", "noble", "jammy", "rocky-9", "alma-9"]
 }
 
 group "debian" {
-  targets = ["bookworm", "sid", "kali"]
+  targets = ["bookworm", "trixie", "sid", "kali"]
 }
 
 group "ubuntu" {
@@ -167,12 +167,33 @@ target "bookworm" {
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
     VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios bookworm"
     "org.opencontainers.image.base.name" = "debian:bookworm"
   }
   tags = tags("bookworm")
+}
+
+target "trixie" {
+  inherits = ["_common"]
+  args = {
+    BASE_IMAGE   = "debian:trixie"
+    DISTRO       = "trixie"
+    FAMILY       = "debian"
+    XORG_VERSION = "21.1.4"
+    WEBRTC       = "true"
+    VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
+  }
+  labels = {
+    "org.opencontainers.image.title"     = "Helios trixie"
+    "org.opencontainers.image.base.name" = "debian:trixie"
+  }
+  tags = tags("trixie")
 }
 
 target "sid" {
@@ -184,6 +205,8 @@ target "sid" {
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
     VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios sid"
@@ -201,6 +224,8 @@ target "kali" {
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
     VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios kali"
@@ -218,6 +243,8 @@ target "noble" {
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
     VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios noble"
@@ -235,6 +262,8 @@ target "jammy" {
     XORG_VERSION = "21.1.4"
     WEBRTC       = "true"
     VIRTUALGL    = "virtualgl-deb"
+    NODE_NEEDED = "true"
+    NPM_NEEDED = "true"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios jammy"
@@ -252,6 +281,8 @@ target "rocky-9" {
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
     VIRTUALGL    = "virtualgl-rpm"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios rocky-9"
@@ -269,6 +300,8 @@ target "alma-9" {
     XORG_VERSION = "1.20.14"
     WEBRTC       = "false"
     VIRTUALGL    = "virtualgl-rpm"
+    NODE_NEEDED = "false"
+    NPM_NEEDED = "false"
   }
   labels = {
     "org.opencontainers.image.title"     = "Helios alma-9"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from helios import ROOT, HeliosError, manifest, matrix, version
+from helios import ROOT, HeliosError, manifest, matrix, needs, version
 from helios.tags import CHANNELS
 
 TEMPLATE = ROOT / "docker-bake.hcl.j2"
@@ -31,6 +31,7 @@ def context(
         raise HeliosError(
             f"no xorg-server-<version> source in the manifest for: {', '.join(missing)}"
         )
+    needs.check(sources, distros)
     collisions = set(groups) & {d.name for d in distros}
     if collisions:
         raise HeliosError(f"group name(s) {', '.join(sorted(collisions))} collide with a distro")
@@ -42,6 +43,7 @@ def context(
         "version": helios_version,
         "snakeoil_image": SNAKEOIL_IMAGE,
         "source_args": sources.build_args(),
+        "needs": {d.name: needs.target_args(sources, d) for d in distros},
     }
 
 

@@ -11,6 +11,8 @@ Schema, one table per source under [sources]:
                                # "tar" (sha256 of the decompressed tar stream, for
                                # forge-generated archives whose compression is not stable)
     optional = false           # optional: fetched only when the build enables it
+    needed_by = ["jammy"]      # optional: only these distros (or families) use it; a sources
+                               # folder for other distros may leave it out (default: all)
     note = "..."               # optional: provenance
 
 A per-architecture source replaces url/file/sha256 with [sources.<name>.arch.<targetarch>]
@@ -66,6 +68,8 @@ class SourceEntry(tomlfile.Strict):
     optional: bool = False
     note: str = ""
     stage: StageName | None = None
+    # Distros or families that use the source (empty: every distro; see helios.needs).
+    needed_by: list[SourceName] = Field(default_factory=list)
     arch: dict[Literal["amd64", "arm64"], ArtifactEntry] | None = Field(None, min_length=1)
 
     @model_validator(mode="after")
@@ -111,6 +115,7 @@ class Source:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     note: str = ""
     stage: str | None = None
+    needed_by: tuple[str, ...] = ()
 
     @property
     def arg_id(self) -> str:
@@ -176,7 +181,14 @@ def _source(path: Path, name: str, entry: SourceEntry) -> Source:
         assert entry.url and entry.file and entry.sha256  # checked by SourceEntry
         artifacts = {"": _artifact(path, where, entry.url, entry.file, entry.sha256, entry.version)}
     return Source(
-        name, entry.version, entry.digest, entry.optional, artifacts, entry.note, entry.stage
+        name,
+        entry.version,
+        entry.digest,
+        entry.optional,
+        artifacts,
+        entry.note,
+        entry.stage,
+        tuple(entry.needed_by),
     )
 
 

@@ -14,6 +14,7 @@ import lzma
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -168,11 +169,13 @@ def folder_manifest(folder: Path) -> Manifest:
     return manifest.load(own) if own.is_file() else manifest.load()
 
 
-def verify_folder(folder: Path, arches: tuple[str, ...] = ("amd64",)) -> list[Path]:
+def verify_folder(
+    folder: Path, arches: tuple[str, ...] = ("amd64",), needed: set[str] | None = None
+) -> list[Path]:
     """Check that `folder` holds every required file for `arches` with the right sha256.
 
-    Optional sources are checked only when present. Raises one HeliosError listing every
-    missing or mismatching file.
+    Optional sources, and sources not in `needed` (names; default: all are needed), are
+    checked only when present. Raises one HeliosError listing every missing or mismatching file.
     """
     if not folder.is_dir():
         raise HeliosError(f"sources folder {folder}: not a directory")
@@ -182,7 +185,7 @@ def verify_folder(folder: Path, arches: tuple[str, ...] = ("amd64",)) -> list[Pa
     for source, artifact in pinned.artifacts(arches):
         path = folder / artifact.file
         if not path.is_file():
-            if not source.optional:
+            if not source.optional and (needed is None or source.name in needed):
                 problems.append(f"{artifact.file}: missing (source '{source.name}')")
             continue
         try:
@@ -256,3 +259,71 @@ def stage(folder: Path, target: Path = SOURCES_DIR) -> None:
         except OSError:
             shutil.copy2(path, part)
         os.replace(part, dest)
+
+
+# Staging for one build: what `staged` put into the build context's .sources/ is recorded there
+# (one file name a line) before it is placed, and files it had to replace are moved aside, so
+# the end of the build -- or, after a crash, the start of the next one -- puts .sources/ back as
+# it was. A later plain build then never meets a file (or a checksum) meant for another folder.
+STAGE_RECORD = ".helios-staged"
+STASH_DIR = ".helios-stash"
+
+
+def unstage(target: Path | None = None) -> None:
+    """Undo a recorded staging of `target` (default .sources/): remove staged files, restore
+    the ones they replaced."""
+    target = target or SOURCES_DIR
+    record = target / STAGE_RECORD
+    if not record.is_file():
+        return
+    stash = target / STASH_DIR
+    for name in dict.fromkeys(record.read_text().split()):
+        if "/" in name or name.startswith("."):
+            continue  # only plain names are ever recorded
+        (target / name).unlink(missing_ok=True)
+        if (stash / name).is_file():
+            os.replace(stash / name, target / name)
+    shutil.rmtree(stash, ignore_errors=True)
+    record.unlink()
+
+
+def _stage_recorded(folder: Path, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    record = target / STAGE_RECORD
+    stash = target / STASH_DIR
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name == FOLDER_MANIFEST:
+            continue
+        dest = target / path.name
+        if dest.exists() and _same_file(path, dest):
+            continue
+        with record.open("a") as out:
+            out.write(path.name + "\n")
+        if dest.is_file():
+            stash.mkdir(exist_ok=True)
+            os.replace(dest, stash / path.name)
+        part = target / f".{path.name}.part"
+        part.unlink(missing_ok=True)
+        try:
+            os.link(path, part)
+        except OSError:
+            shutil.copy2(path, part)
+        os.replace(part, dest)
+
+
+@contextmanager
+def staged(folder: Path, target: Path | None = None) -> Iterator[None]:
+    """`folder`'s files in `target` (default .sources/) for the duration of a build; `target`
+    is restored after."""
+    target = target or SOURCES_DIR
+    if not folder.is_dir():
+        raise HeliosError(f"sources folder {folder}: not a directory")
+    unstage(target)  # left over by a build that was killed
+    if _same_file(folder, target):
+        yield
+        return
+    try:
+        _stage_recorded(folder, target)
+        yield
+    finally:
+        unstage(target)

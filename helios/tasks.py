@@ -6,10 +6,11 @@ into a one-line message and exit code 1.
 
 import functools
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task, task
 from python_on_whales import DockerClient
+from python_on_whales.exceptions import DockerException
 
 from helios import ROOT, HeliosError, bake, lint, matrix, tags
 
@@ -38,8 +40,20 @@ def _friendly(fn: Callable[..., None]) -> Callable[..., None]:
             fn(*args, **kwargs)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
+        except DockerException as exc:
+            raise Exit(docker_failure(exc), code=1) from None
 
     return wrapper
+
+
+def docker_failure(exc: DockerException) -> str:
+    """One line for a failed docker command: its reason and the command to rerun."""
+    stderr = exc.stderr if isinstance(exc.stderr, str) else ""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if line.upper().startswith("ERROR")]
+    reason = (errors or lines or ["see its output above"])[0][:300]
+    command = shlex.join(str(part) for part in exc.docker_command)
+    return f"error: docker exited {exc.return_code}: {reason}; rerun: {command}"
 
 
 def parse_distros(spec: str) -> list[matrix.Distro]:
@@ -112,15 +126,20 @@ def ca_bundle_path(explicit: str) -> Path | None:
     return path
 
 
-def build_settings(sources: str, ca_bundle: str) -> dict[str, str]:
-    """The bake --set overrides for an offline sources folder and a corporate CA bundle."""
+def build_settings(
+    sources: str, ca_bundle: str, distros: list[matrix.Distro] | None = None
+) -> dict[str, str]:
+    """The bake --set overrides for an offline sources folder and a corporate CA bundle.
+
+    The folder must hold the files `distros` (default: all) need, no others."""
     overrides: dict[str, str] = {}
     if sources:
+        from helios import manifest, needs
         from helios import sources as source_folder
 
         folder = Path(sources).expanduser().resolve()
-        source_folder.verify_folder(folder)
-        source_folder.stage(folder)
+        wanted = needs.needed_names(manifest.load(), distros or list(matrix.load()))
+        source_folder.verify_folder(folder, needed=wanted)
         overrides.update(source_folder.build_overrides(folder))
     ca = ca_bundle_path(ca_bundle)
     if ca:
@@ -148,19 +167,31 @@ def build_images(
     if not bake.is_current():
         print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
-    settings = build_settings(sources, ca_bundle)
+    settings = build_settings(sources, ca_bundle, distros)
     if kasmbins:
         settings["*.args.KASMBINS"] = "true"
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platform:
         variables["HELIOS_PLATFORMS"] = platform
-    docker_client().buildx.bake(
-        targets=[d.name for d in distros],
-        files=[bake.OUTPUT],
-        load=load,
-        set=settings,
-        variables=variables,
-    )
+    with sources_staged(sources):
+        docker_client().buildx.bake(
+            targets=[d.name for d in distros],
+            files=[bake.OUTPUT],
+            load=load,
+            set=settings,
+            variables=variables,
+        )
+
+
+def sources_staged(sources: str) -> AbstractContextManager[None]:
+    """The --sources folder staged into .sources/ for one build (a plain build: none, and
+    whatever an interrupted earlier build left staged is undone first)."""
+    from helios import sources as source_folder
+
+    if not sources:
+        source_folder.unstage()
+        return nullcontext()
+    return source_folder.staged(Path(sources).expanduser().resolve())
 
 
 @contextmanager
@@ -232,6 +263,29 @@ def up(c: Context, distro: str, gpu: bool = False) -> None:
     compose_up(chosen[0], gpu)
 
 
+@task(name="size", positional=["distro"])
+@_friendly
+def size_task(c: Context, distro: str, image: str = "", top: int = 25) -> None:
+    """Largest packages of a built image and what pulls each in (dpkg)."""
+    from helios import pkgsize
+
+    chosen = parse_distros(distro)
+    if len(chosen) != 1:
+        raise HeliosError("name exactly one distro, e.g. invoke size bookworm")
+    repo = os.environ.get("HELIOS_REPO", tags.DEFAULT_REPO)
+    print(pkgsize.size_report(docker_client(), image or tags.local_tag(chosen[0].name, repo), top))
+
+
+@task(name="bases")
+@_friendly
+def bases_task(c: Context, suite: str = "") -> None:
+    """Make the debian:<suite> bases from Debian's mirror + security."""
+    from helios import bases
+
+    wanted = [name for name in suite.replace(",", " ").split() if name]
+    bases.make_all(docker_client(), wanted)
+
+
 @task
 @_friendly
 def down(c: Context) -> None:
@@ -290,12 +344,25 @@ def distro_task(distro: matrix.Distro) -> Task:
             compose_up(distro, gpu)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
+        except DockerException as exc:
+            raise Exit(docker_failure(exc), code=1) from None
 
     run.__doc__ = f"Build {distro.name} via bake and start it (docker compose up)."
     return Task(run, name=distro.name)
 
 
-TOOL_TASKS = (build, bake_task, up, down, lint_task, format_task, sources_task, release_task)
+TOOL_TASKS = (
+    build,
+    bake_task,
+    up,
+    down,
+    size_task,
+    bases_task,
+    lint_task,
+    format_task,
+    sources_task,
+    release_task,
+)
 
 
 def task_names() -> set[str]:

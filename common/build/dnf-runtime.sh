@@ -19,7 +19,7 @@ dnf_runtime() {
     dnf_install --allowerasing bash coreutils util-linux shadow-utils passwd openssl curl procps-ng \
         nginx pulseaudio pulseaudio-utils dbus-x11 xorg-x11-xauth xrandr xset xkbcomp \
         xkeyboard-config xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-settings xfconf \
-        xfce4-terminal adwaita-icon-theme dejavu-sans-fonts dejavu-sans-mono-fonts \
+        xfce4-terminal Thunar adwaita-icon-theme dejavu-sans-fonts dejavu-sans-mono-fonts \
         mesa-dri-drivers libglvnd-glx mesa-libGL mesa-libEGL mesa-libgbm libgomp libwebp freetype \
         libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nss_wrapper-libs nodejs "$@"
     dnf_virtualgl

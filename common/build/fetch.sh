@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# fetch.sh [--when true|false] NAME [DEST]: put the pinned file of manifest source NAME into DEST
-# (default /out/NAME). DEST stays empty with --when false (an optional source that is disabled).
+# fetch.sh [--when true|false | --when-needed true|false] NAME [DEST]: put the pinned file of
+# manifest source NAME into DEST (default /out/NAME). DEST stays empty with --when false (an
+# optional source that is disabled). --when-needed false (the distro does not use the source,
+# sources.toml needed_by): copied from the sources folder when it is there, else left out --
+# never downloaded, never an error.
 # Reads the build args <ID>_FILE/_URL/_SHA256/_DIGEST (with _AMD64/_ARM64 for per-arch sources),
 # SOURCES_MIRROR and OFFLINE. Looks in /sources (the bind-mounted .sources folder) first, then
 # $SOURCES_MIRROR/<file>, then the upstream URL; verifies the sha256 (DIGEST=tar: over the
@@ -9,19 +12,27 @@ set -euo pipefail
 # shellcheck source=common/build/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: fetch.sh [--when true|false] NAME [DEST]"
+usage="usage: fetch.sh [--when true|false | --when-needed true|false] NAME [DEST]"
 when=true
 case "${1:-}" in
     --when)
         when=${2:-}
         shift 2 || die "$usage"
         ;;
+    --when-needed)
+        case "${2:-}" in
+            true) ;;
+            false) when=if-present ;;
+            *) die "fetch.sh --when-needed must be \"true\" or \"false\", got '${2:-}'" ;;
+        esac
+        shift 2
+        ;;
 esac
 [ $# -ge 1 ] && [ $# -le 2 ] || die "$usage"
 name=$1
 dest=${2:-/out/$name}
 case "$when" in
-    true) ;;
+    true | if-present) ;;
     false)
         mkdir -p "$dest"
         log "source '$name' is disabled: not fetched"
@@ -74,6 +85,10 @@ verify() {
 
 mkdir -p "$dest"
 part="$dest/.$file.part"
+if [ "$when" = if-present ] && [ ! -f "$sources_dir/$file" ]; then
+    log "source '$name' is not needed by this distro and not in the sources folder: left out"
+    exit 0
+fi
 if [ -f "$sources_dir/$file" ]; then
     verify "$sources_dir/$file" "sources folder"
     cp "$sources_dir/$file" "$part"

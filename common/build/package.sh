@@ -39,9 +39,13 @@ rm -rf "$out"
 mkdir -p "$out"
 umask 022
 # usr/local/man is a symlink on Debian: never extract over it. The perl vncserver wrapper is
-# not used (Xvnc is started directly), so it and its modules stay out.
+# not used (Xvnc is started directly), so it and its modules stay out. usr/local/lib/dri is the
+# servertarball's copy of the build stage's DRI drivers (the xorg.build/lib/dri link above): Xvnc
+# loads the runtime image's own mesa drivers, so the copy (25 MB of swrast_dri.so) stays out.
 tar -xzf "$1" -C "$out" --no-same-owner --exclude='./usr/local/man' \
-    --exclude='./usr/local/bin/vncserver' --exclude='./usr/local/bin/KasmVNC'
+    --exclude='./usr/local/bin/vncserver' --exclude='./usr/local/bin/KasmVNC' \
+    --exclude='./usr/local/lib/dri'
+[ ! -e "$out/usr/local/lib/dri" ] || die "the servertarball's DRI driver copy was not left out"
 rm -rf "$out/usr/local/share/man"
 strip --strip-unneeded "$out/usr/local/bin/Xvnc"
 mkdir -p "$out/usr/share" "$out/etc" "$out/usr/lib"

@@ -6,6 +6,8 @@ the reason, unless HELIOS_REQUIRE_DOCKER=1 (set by CI), where a missing engine i
 Fixtures:
   docker          python-on-whales client for a live engine
   debian_image    debian:bookworm and debian:sid (pulled, or made with mmdebstrap and cached)
+  debian_target_image  every Debian-family target with its own build scripts made here:
+                  debian:bookworm, debian:trixie, debian:sid (test_build_scripts.py)
   any_base_image  every base image of the matrix; those that can be neither pulled nor made
                   here (kali, ubuntu, rocky, alma without a registry) skip with the reason
   chromium        path of a headless-capable Chromium (skips, or fails under CI, without one)
@@ -20,6 +22,7 @@ from support.integration import chromium_binary, engine_problem
 from helios import HeliosError, baseimages
 
 DEBIAN_BASES = ("debian:bookworm", "debian:sid")
+DEBIAN_TARGETS = ("debian:bookworm", "debian:trixie", "debian:sid")
 REQUIRED = os.environ.get("HELIOS_REQUIRE_DOCKER") == "1"
 
 
@@ -48,6 +51,12 @@ def docker() -> DockerClient:
 @pytest.fixture(scope="session", params=DEBIAN_BASES, ids=["bookworm", "sid"])
 def debian_image(request: pytest.FixtureRequest, docker: DockerClient) -> str:
     """Each real Debian base image, pulled or made with mmdebstrap."""
+    return baseimages.ensure(request.param, docker)
+
+
+@pytest.fixture(scope="session", params=DEBIAN_TARGETS, ids=["bookworm", "trixie", "sid"])
+def debian_target_image(request: pytest.FixtureRequest, docker: DockerClient) -> str:
+    """Each Debian target's base image (its per-distro build scripts run on it)."""
     return baseimages.ensure(request.param, docker)
 
 

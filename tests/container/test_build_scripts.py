@@ -1,4 +1,4 @@
-"""The per-distro build scripts in real Debian containers (bookworm, sid) against Debian's mirror.
+"""The per-distro build scripts in real Debian containers (bookworm, trixie, sid), Debian mirror.
 
 Two containers per distro, as in the Dockerfile: the build lineage runs <distro>/build/kasm.sh then
 <distro>/build/kclient.sh; a fresh base runs <distro>/build/system.sh (the final image's runtime).
@@ -50,6 +50,8 @@ RUNTIME_PACKAGES = (
     "libxfont2",
     "libpixman-1-0",
     "fonts-dejavu-core",
+    "thunar",
+    "librsvg2-common",
 )
 RUNTIME_COMMANDS = (
     "bash",
@@ -71,6 +73,8 @@ RUNTIME_COMMANDS = (
     "xkbcomp",
     "xfce4-session",
     "xfwm4",
+    "thunar",
+    "exo-open",
 )
 BUILD_PACKAGES = ("gcc", "g++", "make", "cmake", "nasm", "libxfont-dev", "libwebp-dev")
 BUILD_PACKAGES += ("libssl-dev", "libpulse-dev", "nodejs", "libgl1-mesa-dri", "autoconf")
@@ -130,20 +134,20 @@ def _start(docker: DockerClient, boxes: list[Container], image: str, extra=()) -
 
 
 @pytest.fixture(scope="session")
-def build_box(docker: DockerClient, debian_image: str, boxes: list[Container]) -> Box:
+def build_box(docker: DockerClient, debian_target_image: str, boxes: list[Container]) -> Box:
     """<distro>/build/kasm.sh then <distro>/build/kclient.sh, as the build-deps and node stages."""
-    box = _start(docker, boxes, debian_image)
+    box = _start(docker, boxes, debian_target_image)
     box.sh(f"/repo/{box.distro}/build/kasm.sh")
     box.sh(f"/repo/{box.distro}/build/kclient.sh")
     return box
 
 
 @pytest.fixture(scope="session")
-def runtime_box(docker: DockerClient, debian_image: str, boxes: list[Container]) -> Box:
+def runtime_box(docker: DockerClient, debian_target_image: str, boxes: list[Container]) -> Box:
     """<distro>/build/system.sh on a fresh base, as the final stage."""
     deb = _virtualgl_deb()
     extra = [(str(deb), f"/tmp/helios-src/virtualgl-deb/{deb.name}", "ro")] if deb else []
-    box = _start(docker, boxes, debian_image, extra)
+    box = _start(docker, boxes, debian_target_image, extra)
     env = {"HELIOS_SRC": "/tmp/helios-src"}
     if deb is None:
         env["HELIOS_SKIP_VIRTUALGL"] = "true"
@@ -180,11 +184,26 @@ def test_runtime_has_what_the_image_needs(runtime_box: Box) -> None:
 
 def test_runtime_has_no_toolchain_or_dev_packages(runtime_box: Box) -> None:
     installed = runtime_box.packages()
-    # cpp is allowed: x11-xserver-utils (xrandr, xset, xrdb) depends on it. Compiler drivers not.
-    bad = sorted(p for p in installed if p.endswith("-dev") or p in {"gcc", "g++", "make", "cmake"})
-    bad += sorted(p for p in installed if re.fullmatch(r"(gcc|g\+\+)-\d+", p))
+    tools = {"cpp", "gcc", "g++", "make", "cmake"}
+    bad = sorted(p for p in installed if p.endswith("-dev") or p in tools)
+    bad += sorted(p for p in installed if re.fullmatch(r"(cpp|gcc|g\+\+)-\d+", p))
     assert not bad, f"{runtime_box.distro}: toolchain/-dev packages in the runtime: {bad}"
-    assert runtime_box.sh("command -v cc gcc g++ c++ make || true").strip() == ""
+    assert runtime_box.sh("command -v cc gcc g++ c++ cpp make || true").strip() == ""
+
+
+def test_runtime_leaves_out_what_the_stand_ins_replace(runtime_box: Box) -> None:
+    """ffmpeg (libasound2-plugins), cpp, perl and python3 (xfce4-helpers): stand-ins only."""
+    installed = runtime_box.packages()
+    stand_ins = {"helios-no-libasound2-plugins", "helios-no-cpp", "helios-no-perl"}
+    assert stand_ins | {"helios-xfce4-helpers"} <= installed
+    ffmpeg = sorted(p for p in installed if re.match(r"lib(avcodec|avutil|swresample|x265)", p))
+    assert ffmpeg == [] and "libasound2-plugins" not in installed, ffmpeg
+    left_out = {"perl", "python3", "xfce4-helpers", "usrmerge"} & installed
+    assert not left_out, f"{runtime_box.distro}: {sorted(left_out)} should be left out"
+    # What the stand-ins stand for still works: perl-base runs xfce4-terminal's wrapper, and
+    # exo finds the file manager and terminal helpers.
+    runtime_box.sh("perl -c /usr/bin/xfce4-terminal.wrapper 2>&1 | grep -q 'syntax OK'")
+    runtime_box.sh("grep -qx FileManager=thunar /etc/xdg/xfce4/helpers.rc")
 
 
 def test_runtime_is_minimal(runtime_box: Box) -> None:

@@ -26,7 +26,7 @@ def test_render_is_deterministic(rendered):
 def test_groups(rendered):
     groups = blocks(rendered, "group")
     assert groups["default"]["targets"] == NAMES
-    assert groups["debian"]["targets"] == ["bookworm", "sid", "kali"]
+    assert groups["debian"]["targets"] == ["bookworm", "trixie", "sid", "kali"]
     assert groups["ubuntu"]["targets"] == ["noble", "jammy"]
     assert groups["rhel"]["targets"] == ["rocky-9", "alma-9"]
 

@@ -130,12 +130,12 @@ def test_debian_suite_only_for_plain_debian_tags() -> None:
 
 def test_available_bases_without_registry_are_the_debian_ones() -> None:
     client = FakeClient()
-    assert baseimages.available_bases(client) == ["debian:bookworm", "debian:sid"]
+    assert baseimages.available_bases(client) == ["debian:bookworm", "debian:trixie", "debian:sid"]
 
 
 def test_available_bases_with_registry_cover_the_whole_matrix() -> None:
     everything = {d.image for d in matrix.load()}
     client = FakeClient(pullable=everything)
     assert baseimages.available_bases(client) == baseimages.matrix_bases()
-    assert len(baseimages.matrix_bases()) == 7
+    assert len(baseimages.matrix_bases()) == 8
     assert client.image.imports == []

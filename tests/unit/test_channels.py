@@ -102,7 +102,7 @@ def test_outputs_for_main_use_version_toml_and_the_matrix():
         "HELIOS_REPO": "ghcr.io/org/helios",
         "distros": json.dumps(NAMES, separators=(",", ":")),
     }
-    assert len(json.loads(values["distros"])) == 7
+    assert len(json.loads(values["distros"])) == 8
 
 
 def test_pushing_ref_without_registry_is_refused():

@@ -29,10 +29,11 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def test_repo_matrix_has_the_seven_distros():
+def test_repo_matrix_has_the_eight_distros():
     distros = matrix.load()
     assert [d.name for d in distros] == [
         "bookworm",
+        "trixie",
         "sid",
         "kali",
         "noble",
@@ -42,6 +43,7 @@ def test_repo_matrix_has_the_seven_distros():
     ]
     by_name = {d.name: d for d in distros}
     assert by_name["kali"].image == "kalilinux/kali-rolling"
+    assert (by_name["trixie"].image, by_name["trixie"].family) == ("debian:trixie", "debian")
     assert by_name["noble"].family == "ubuntu"
     assert {d.name for d in distros if d.rhel} == {"rocky-9", "alma-9"}
     assert {d.name for d in distros if not d.webrtc} == {"rocky-9", "alma-9"}
@@ -146,8 +148,8 @@ def test_missing_file(tmp_path):
 def test_select_lists_valid_names_on_error():
     distros = matrix.load()
     assert [d.name for d in matrix.select(distros, ["sid", "noble"])] == ["sid", "noble"]
-    assert len(matrix.select(distros, [])) == 7
+    assert len(matrix.select(distros, [])) == 8
     with pytest.raises(HeliosError) as err:
         matrix.select(distros, ["bookworm", "buster"])
     assert "unknown distro 'buster'" in str(err.value)
-    assert "bookworm, sid, kali, noble, jammy, rocky-9, alma-9" in str(err.value)
+    assert "bookworm, trixie, sid, kali, noble, jammy, rocky-9, alma-9" in str(err.value)

@@ -138,7 +138,7 @@ def fetch_arg_problems(text: str) -> list[str]:
     for stage, lines in _stages(text).items():
         declared = {m.group(1) for ln in lines if (m := re.match(r"^ARG\s+(\w+)", ln))}
         for line in lines:
-            m = re.search(r"/fetch\.sh\s+(?:--when\s+\S+\s+)?(\S+)", line)
+            m = re.search(r"/fetch\.sh\s+(?:--when(?:-needed)?\s+\S+\s+)?(\S+)", line)
             if not line.startswith("RUN ") or not m:
                 continue
             used = set(re.findall(r"\$\{(\w+)\}", line))

@@ -312,6 +312,33 @@ def test_stage_copies_when_links_fail(tmp_path: Path, payload, monkeypatch) -> N
     assert not os.path.samefile(folder / "plain-1.0.bin", copied)
 
 
+def test_staged_restores_the_context_folder_afterwards(tmp_path: Path, payload) -> None:
+    folder = _folder(tmp_path, payload, ["plain-1.0.bin", "extra-1.0.bin"])
+    target = tmp_path / "ctx" / ".sources"
+    target.mkdir(parents=True)
+    (target / "plain-1.0.bin").write_bytes(b"the repository's copy")
+    (target / "README.md").write_text("tracked\n")
+    with sources.staged(folder, target):
+        assert (target / "extra-1.0.bin").read_bytes() == payload["extra-1.0.bin"]
+        assert os.path.samefile(folder / "plain-1.0.bin", target / "plain-1.0.bin")
+    assert sorted(p.name for p in target.iterdir()) == ["README.md", "plain-1.0.bin"]
+    assert (target / "plain-1.0.bin").read_bytes() == b"the repository's copy"
+    assert (folder / "plain-1.0.bin").read_bytes() == payload["plain-1.0.bin"]
+
+
+def test_an_interrupted_staging_is_undone_by_the_next_build(tmp_path: Path, payload) -> None:
+    folder = _folder(tmp_path, payload, ["plain-1.0.bin"])
+    target = tmp_path / ".sources"
+    target.mkdir()
+    (target / "plain-1.0.bin").write_bytes(b"original")
+    staging = sources.staged(folder, target)
+    staging.__enter__()  # the build is killed here: no __exit__
+    assert (target / sources.STAGE_RECORD).is_file()
+    sources.unstage(target)  # what every later build does first
+    assert sorted(p.name for p in target.iterdir()) == ["plain-1.0.bin"]
+    assert (target / "plain-1.0.bin").read_bytes() == b"original"
+
+
 def test_stage_rejects_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(HeliosError, match="not a directory"):
         sources.stage(tmp_path / "nope", tmp_path / "ctx")
@@ -397,3 +424,25 @@ def test_fetch_sh_disabled_optional_source_leaves_an_empty_folder(tmp_path) -> N
     assert out.is_dir() and not list(out.iterdir())
     bad = _fetch(tmp_path, "--when", "yes", "kasmbins", str(out))
     assert bad.returncode != 0 and "--when must be" in bad.stderr
+
+
+def test_fetch_sh_when_not_needed_copies_a_present_file_and_never_fails(tmp_path, payload) -> None:
+    _folder(tmp_path, payload, ["plain-1.0.bin"]).rename(tmp_path / "sources")
+    env = {
+        "PLAIN_FILE": "plain-1.0.bin",
+        "PLAIN_URL": "https://example.invalid/plain-1.0.bin",
+        "PLAIN_SHA256": _sha(payload["plain-1.0.bin"]),
+        "OFFLINE": "true",
+    }
+    kept = _fetch(tmp_path, "--when-needed", "false", "plain", str(tmp_path / "a"), **env)
+    assert kept.returncode == 0, kept.stderr
+    assert (tmp_path / "a" / "plain-1.0.bin").read_bytes() == payload["plain-1.0.bin"]
+    (tmp_path / "sources" / "plain-1.0.bin").unlink()
+    left_out = _fetch(tmp_path, "--when-needed", "false", "plain", str(tmp_path / "b"), **env)
+    assert left_out.returncode == 0, left_out.stderr
+    assert "not needed by this distro" in left_out.stderr
+    assert not list((tmp_path / "b").iterdir())
+    needed = _fetch(tmp_path, "--when-needed", "true", "plain", str(tmp_path / "c"), **env)
+    assert needed.returncode != 0 and "OFFLINE=true" in needed.stderr
+    bad = _fetch(tmp_path, "--when-needed", "maybe", "plain", str(tmp_path / "d"), **env)
+    assert bad.returncode != 0 and "--when-needed must be" in bad.stderr

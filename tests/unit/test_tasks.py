@@ -1,5 +1,6 @@
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -41,10 +42,8 @@ def calls(monkeypatch):
 
 def test_namespace_has_every_task():
     ns = t.namespace()
-    assert set(ns.task_names) == {*NAMES, "build", "bake", "up", "down", "lint", "format"} | {
-        "sources",
-        "release",
-    }
+    tools = {"build", "bake", "up", "down", "size", "bases", "lint", "format", "sources", "release"}
+    assert set(ns.task_names) == {*NAMES, *tools}
 
 
 def test_every_task_is_documented_in_one_short_line():
@@ -104,14 +103,56 @@ def test_bad_inputs_change_nothing(calls, tmp_path):
 def test_build_with_sources_folder_stages_and_overrides(calls, tmp_path, monkeypatch):
     import helios.sources as source_folder
 
-    staged: list[Path] = []
+    events: list[tuple[str, Path]] = []
     verified: list[Path] = []
-    monkeypatch.setattr(source_folder, "verify_folder", verified.append)
-    monkeypatch.setattr(source_folder, "stage", staged.append)
+
+    @contextmanager
+    def staged(folder):
+        events.append(("staged", folder))
+        yield
+        events.append(("unstaged", folder))
+
+    monkeypatch.setattr(
+        source_folder, "verify_folder", lambda folder, needed=None: verified.append(folder)
+    )
+    monkeypatch.setattr(source_folder, "staged", staged)
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {"*.args.OFFLINE": "true"})
     t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
-    assert verified == staged == [tmp_path.resolve()]
+    assert verified == [tmp_path.resolve()]
+    assert events == [("staged", tmp_path.resolve()), ("unstaged", tmp_path.resolve())]
     assert calls[0][2]["set"] == {"*.args.OFFLINE": "true"}
+
+
+def test_staging_is_undone_even_when_the_build_fails(tmp_path, monkeypatch):
+    """--sources must not poison a later plain build (issue 12): .sources/ is restored."""
+    import helios.sources as source_folder
+
+    context = tmp_path / "ctx"
+    context.mkdir()
+    (context / "kept-1.0.bin").write_bytes(b"from invoke sources")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "kept-1.0.bin").write_bytes(b"repackaged by an organisation")
+    (folder / "only-here.bin").write_bytes(b"x")
+    monkeypatch.setattr(source_folder, "SOURCES_DIR", context)
+    monkeypatch.setattr(source_folder, "verify_folder", lambda folder, needed=None: [])
+    monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {})
+    monkeypatch.setattr(bake, "is_current", lambda output=None: True)
+    monkeypatch.setattr(t, "git_revision", lambda root=None: "")
+    seen: list[bytes] = []
+
+    def failing_bake(**kwargs):
+        seen.append((context / "kept-1.0.bin").read_bytes())
+        raise RuntimeError("bake failed")
+
+    monkeypatch.setattr(
+        t, "docker_client", lambda **kw: SimpleNamespace(buildx=SimpleNamespace(bake=failing_bake))
+    )
+    with pytest.raises(RuntimeError):
+        t.build_images(matrix.load()[:1], sources=str(folder))
+    assert seen == [b"repackaged by an organisation"]
+    assert sorted(p.name for p in context.iterdir()) == ["kept-1.0.bin"]
+    assert (context / "kept-1.0.bin").read_bytes() == b"from invoke sources"
 
 
 def test_build_with_a_bad_sources_folder_builds_nothing(calls, tmp_path):
@@ -234,7 +275,7 @@ def _tree_copy(tmp_path: Path) -> Path:
 @pytest.mark.parametrize(
     ("broken", "message"),
     [
-        ('family = "rhel"', "distro[6] 'rocky-9'.family: Input should be"),
+        ('family = "rhel"', "distro[7] 'rocky-9'.family: Input should be"),
         ("[[distro]]", "invalid TOML"),
     ],
 )
@@ -273,3 +314,57 @@ def test_build_value_options_come_from_the_task_itself():
     assert "--kasmbins" not in flags and "-k" not in flags  # a switch takes no value
     argv = ["invoke", "build", "-k", "--channel", "dev", "sid", "bookworm"]
     assert t.claimed_distros(argv, "build", t.task_names()) == ["sid", "bookworm"]
+
+
+def test_a_failed_docker_command_is_one_line_with_the_command_to_rerun(monkeypatch):
+    """`invoke noble` where no registry answers: no python-on-whales traceback (issue 12)."""
+    from python_on_whales.exceptions import DockerException
+
+    stderr = (
+        b"#1 resolve\nERROR: failed to solve: ubuntu:noble: failed to resolve source metadata\n"
+    )
+    failure = DockerException(["docker", "buildx", "bake", "noble"], 1, None, stderr)
+
+    def bake_fails(**kwargs):
+        raise failure
+
+    monkeypatch.setattr(bake, "is_current", lambda output=None: True)
+    monkeypatch.setattr(t, "git_revision", lambda root=None: "")
+    monkeypatch.setattr(
+        t, "docker_client", lambda **kw: SimpleNamespace(buildx=SimpleNamespace(bake=bake_fails))
+    )
+    with pytest.raises(Exit) as err:
+        t.namespace().tasks["noble"](Context())
+    message = str(err.value.message)
+    assert err.value.code == 1
+    assert message == (
+        "error: docker exited 1: ERROR: failed to solve: ubuntu:noble: failed to resolve source "
+        "metadata; rerun: docker buildx bake noble"
+    )
+    assert "\n" not in message and "Traceback" not in message
+    uncaptured = DockerException(["docker", "compose", "up"], 2)
+    assert t.docker_failure(uncaptured) == (
+        "error: docker exited 2: see its output above; rerun: docker compose up"
+    )
+
+
+def test_a_sources_folder_needs_only_the_files_of_the_distros_built(calls, tmp_path):
+    """bookworm needs no RHEL Xorg tarball and no jammy Node binary (issue 12)."""
+    from helios import manifest
+
+    pinned = manifest.load()
+    skip = {"xorg-server-1.20.14", "node", "npm"}
+    for source, artifact in pinned.artifacts(("amd64",)):
+        if source.name not in skip and not source.optional:
+            (tmp_path / artifact.file).write_bytes(b"placeholder")
+    with pytest.raises(HeliosError) as err:
+        t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
+    problems = str(err.value)
+    assert "sha256 mismatch" in problems  # the placeholders are checked ...
+    assert "missing" not in problems  # ... but nothing bookworm does not use is asked for
+    with pytest.raises(HeliosError) as err:
+        t.build_images(matrix.select(matrix.load(), ["jammy", "rocky-9"]), sources=str(tmp_path))
+    missing = str(err.value)
+    for name in skip:
+        assert f"missing (source '{name}')" in missing
+    assert calls == []
