@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Self
 
 import websocket
-from helios.integration import Credentials
+from support.integration import Credentials
 
 SECURITY_NONE = 1
 MSG_SET_ENCODINGS = 2

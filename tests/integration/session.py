@@ -16,8 +16,7 @@ from collections.abc import Iterable
 
 from itsetup import GID, UID, USER, Desktop
 from python_on_whales import DockerClient
-
-from helios import integration
+from support import integration
 
 HOME = f"/home/{USER}"
 PULSE_SERVER = "unix:/run/helios/pulse/native"

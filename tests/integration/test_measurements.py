@@ -13,10 +13,11 @@ import uuid
 
 from itsetup import CREDS, GID, TIMEOUT, UID, USER
 from python_on_whales import DockerClient
+from support import integration
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
-from helios import integration, measure
+from helios import measure
 from helios.matrix import Distro
 
 RUNS = 5
