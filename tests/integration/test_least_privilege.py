@@ -13,12 +13,11 @@ import statistics
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 import requests
 import urllib3
-from itsetup import CREDS, TIMEOUT
+from itsetup import CREDS, TIMEOUT, Desktop
 from python_on_whales import DockerClient
 from support import integration
 from support.integration import Credentials, RenderedPageWaitStrategy, chromium_binary
@@ -60,32 +59,25 @@ def least_privilege(image: str, uid: int, gid: int, **extra: object) -> DockerCo
     )
 
 
-@dataclass(frozen=True)
-class Running:
-    distro: Distro
-    image: str
-    container: DockerContainer
-    host: str
-    port: int
-    tls_port: int
-    ready_seconds: float
-
-    @property
-    def id(self) -> str:
-        return str(self.container.get_wrapped_container().id)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def sh(self, script: str) -> str:
-        result = self.container.exec(["bash", "-c", script])
-        out = result.output.decode(errors="replace")
-        assert result.exit_code == 0, f"{script!r} exited {result.exit_code}: {out}"
-        return out.strip()
+def sh(running: Desktop, script: str) -> str:
+    result = running.container.exec(["bash", "-c", script])
+    out = result.output.decode(errors="replace")
+    assert result.exit_code == 0, f"{script!r} exited {result.exit_code}: {out}"
+    return out.strip()
 
 
-def start(container: DockerContainer, distro: Distro, image: str) -> Running:
+def root_mode(image: str, **kwargs: object) -> DockerContainer:
+    """The default mode: started as root, the desktop user from USER/UID."""
+    return (
+        DockerContainer(image)
+        .with_name(f"helios-test-root-{uuid.uuid4().hex[:8]}")
+        .with_exposed_ports(3000, 3001)
+        .with_envs(USER=USER, UID="1234", GID="2345", PASSWORD=CREDS.password)
+        .with_kwargs(**kwargs)
+    )
+
+
+def start(container: DockerContainer, distro: Distro, image: str) -> Desktop:
     began = time.monotonic()
     container.start()
     try:
@@ -97,15 +89,13 @@ def start(container: DockerContainer, distro: Distro, image: str) -> Running:
         container.stop()
         pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs[-3000:]}")
     host, port = integration.host_port(container, 3000)
-    return Running(
-        distro, image, container, host, port, integration.host_port(container, 3001)[1], ready
-    )
+    return Desktop(distro, image, container, host, port, ready)
 
 
 @pytest.fixture(scope="module")
 def rootless(
     helios_image: tuple[Distro, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Running]:
+) -> Iterator[Desktop]:
     distro, image = helios_image
     files = tmp_path_factory.mktemp(f"helios-lp-{distro.name}")
     (files / "hook.sh").write_text(HOOK)
@@ -129,23 +119,23 @@ def https_status(url: str, creds: Credentials | None) -> int:
     return requests.get(url, auth=auth, verify=False, timeout=integration.HTTP_TIMEOUT).status_code
 
 
-def test_health_and_auth_on_both_ports(rootless: Running) -> None:
+def test_health_and_auth_on_both_ports(rootless: Desktop) -> None:
     assert integration.http_get(f"{rootless.url}/health")[0] == 200
     assert integration.http_get(f"{rootless.url}/")[0] == 401
     assert integration.http_get(f"{rootless.url}/", ME)[0] == 200
-    tls = f"https://{rootless.host}:{rootless.tls_port}/"
+    tls = f"https://{rootless.host}:{integration.host_port(rootless.container, 3001)[1]}/"
     assert https_status(tls, None) == 401
     assert https_status(tls, ME) == 200
 
 
-def test_websocket_reaches_xvnc(rootless: Running) -> None:
+def test_websocket_reaches_xvnc(rootless: Desktop) -> None:
     status, first = integration.websocket_upgrade(
         rootless.host, rootless.port, "/websockify", ME, rootless.url
     )
     assert status == 101 and first.startswith(b"RFB "), (status, first)
 
 
-def test_no_process_runs_as_root(docker_client: DockerClient, rootless: Running) -> None:
+def test_no_process_runs_as_root(docker_client: DockerClient, rootless: Desktop) -> None:
     procs = integration.processes(docker_client, rootless.id)
     assert {"Xvnc", "xfce4-session", "node", "nginx", "pulseaudio"} <= {p.comm for p in procs}
     assert {p.uid for p in procs} == {1234}, [
@@ -153,9 +143,10 @@ def test_no_process_runs_as_root(docker_client: DockerClient, rootless: Running)
     ]
 
 
-def test_the_account_is_named_from_user(rootless: Running) -> None:
-    out = rootless.sh(
-        "/usr/lib/helios/run-as-user.sh bash -c 'id -un; whoami; getent passwd alice; echo $HOME'"
+def test_the_account_is_named_from_user(rootless: Desktop) -> None:
+    out = sh(
+        rootless,
+        "/usr/lib/helios/run-as-user.sh bash -c 'id -un; whoami; getent passwd alice; echo $HOME'",
     )
     assert out.splitlines() == [
         USER,
@@ -164,30 +155,30 @@ def test_the_account_is_named_from_user(rootless: Running) -> None:
         "/home/alice",
     ]
     # The desktop's own processes resolve the name too.
-    pid = rootless.sh("pgrep -u 1234 -x xfce4-session | head -1")
-    env = rootless.sh(f"tr '\\0' '\\n' </proc/{pid}/environ")
+    pid = sh(rootless, "pgrep -u 1234 -x xfce4-session | head -1")
+    env = sh(rootless, f"tr '\\0' '\\n' </proc/{pid}/environ")
     assert "USER=alice" in env.splitlines() and any(
         v.startswith("LD_PRELOAD=") for v in env.splitlines()
     )
 
 
-def test_hook_and_custom_service_run_as_the_user(rootless: Running) -> None:
-    assert rootless.sh(f"cat {HOOK_OUT}") == "uid=1234 user=alice"
-    old = rootless.sh(f"cat {CUSTOM_PID}")
-    assert rootless.sh(f"stat -c %u /proc/{old}") == "1234"
-    rootless.sh(f"kill -KILL {old}")
+def test_hook_and_custom_service_run_as_the_user(rootless: Desktop) -> None:
+    assert sh(rootless, f"cat {HOOK_OUT}") == "uid=1234 user=alice"
+    old = sh(rootless, f"cat {CUSTOM_PID}")
+    assert sh(rootless, f"stat -c %u /proc/{old}") == "1234"
+    sh(rootless, f"kill -KILL {old}")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        new = rootless.sh(f"cat {CUSTOM_PID} 2>/dev/null || true")
-        if new and new != old and rootless.sh(f"test -d /proc/{new} && echo y || true") == "y":
-            assert rootless.sh(f"stat -c %u /proc/{new}") == "1234"
+        new = sh(rootless, f"cat {CUSTOM_PID} 2>/dev/null || true")
+        if new and new != old and sh(rootless, f"test -d /proc/{new} && echo y || true") == "y":
+            assert sh(rootless, f"stat -c %u /proc/{new}") == "1234"
             return
         time.sleep(0.5)
     pytest.fail("the custom service was not restarted within 60 s")
 
 
 def test_nothing_is_written_outside_the_mounts(
-    docker_client: DockerClient, rootless: Running
+    docker_client: DockerClient, rootless: Desktop
 ) -> None:
     for path in ("/etc/helios-x", "/usr/helios-x", "/var/lib/helios-x", "/opt/helios-x"):
         result = rootless.container.exec(["touch", path])
@@ -196,7 +187,7 @@ def test_nothing_is_written_outside_the_mounts(
     assert docker_client.container.diff(rootless.id) == {}
 
 
-def test_screenshot_shows_the_desktop(rootless: Running) -> None:
+def test_screenshot_shows_the_desktop(rootless: Desktop) -> None:
     if chromium_binary() is None:
         pytest.skip("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
     shot = REPORTS / "screenshots" / f"{rootless.distro.name}-rootless.png"
@@ -210,7 +201,7 @@ def test_openshift_arbitrary_uid_with_group_zero(helios_image: tuple[Distro, str
     running = start(least_privilege(image, 1000680000, 0), distro, image)
     try:
         assert integration.http_get(f"{running.url}/", ME)[0] == 200
-        out = running.sh("/usr/lib/helios/run-as-user.sh bash -c 'id -u; id -g; id -un'")
+        out = sh(running, "/usr/lib/helios/run-as-user.sh bash -c 'id -u; id -g; id -un'")
         assert out.splitlines() == ["1000680000", "0", USER]
     finally:
         running.container.stop()
@@ -220,12 +211,8 @@ def test_root_mode_with_a_read_only_root_filesystem(
     docker_client: DockerClient, helios_image: tuple[Distro, str]
 ) -> None:
     distro, image = helios_image
-    container = (
-        DockerContainer(image)
-        .with_name(f"helios-test-ro-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000, 3001)
-        .with_envs(USER=USER, UID="1234", GID="2345", PASSWORD=CREDS.password)
-        .with_kwargs(read_only=True, tmpfs={"/run": "exec", "/tmp": "exec", f"/home/{USER}": ""})
+    container = root_mode(
+        image, read_only=True, tmpfs={"/run": "exec", "/tmp": "exec", f"/home/{USER}": ""}
     )
     running = start(container, distro, image)
     try:
@@ -233,7 +220,7 @@ def test_root_mode_with_a_read_only_root_filesystem(
         procs = integration.processes(docker_client, running.id)
         xvnc = integration.find(procs, "Xvnc")
         assert xvnc and {p.uid for p in xvnc} == {1234}
-        assert running.sh("/usr/lib/helios/run-as-user.sh id -un") == USER
+        assert sh(running, "/usr/lib/helios/run-as-user.sh id -un") == USER
         assert docker_client.container.diff(running.id) == {}
     finally:
         running.container.stop()
@@ -272,12 +259,7 @@ def test_record_start_and_memory_beside_root_mode(
             if mode == "rootless":
                 container = least_privilege(image, 1234, 1234)
             else:
-                container = (
-                    DockerContainer(image)
-                    .with_name(f"helios-test-m-{uuid.uuid4().hex[:8]}")
-                    .with_exposed_ports(3000, 3001)
-                    .with_envs(USER=USER, UID="1234", PASSWORD=CREDS.password)
-                )
+                container = root_mode(image)
             running = start(container, distro, image)
             try:
                 time.sleep(10)  # idle: the desktop settles
