@@ -15,6 +15,21 @@ install -d -m 0700 -o "${uid}" -g "${gid}" "${runtime}"
 # xfce4-session's ICE listener socket dir: root-made in world-writable /tmp, never through
 # whatever the user may have left there (a symlink would otherwise make root chmod its target).
 ensure_shared_dir /tmp/.ICE-unix 1777
+# A broken ~/.config, ~/.cache or ~/.local/share (say a link to a directory the user cannot
+# write) would keep XFCE from starting: the session then gets a fresh one in its runtime dir, and
+# the log says which. Checked and made as the user: root never looks into the home.
+home="$(user_field 6)"
+for entry in CONFIG:.config CACHE:.cache DATA:.local/share; do
+    kind="${entry%%:*}" rel="${entry#*:}"
+    # shellcheck disable=SC2016 # $1 expands in the user's shell
+    if ! /usr/lib/helios/run-as-user.sh bash -c 'mkdir -p "$1" 2>/dev/null; [[ -d "$1" && -w "$1" ]]' \
+        xdg "${home}/${rel}"; then
+        fallback="${runtime}/xdg-${kind,,}"
+        /usr/lib/helios/run-as-user.sh mkdir -p -m 0700 "${fallback}"
+        export "XDG_${kind}_HOME=${fallback}"
+        log "${home}/${rel} is not a writable directory; this session uses ${fallback} instead (fix or remove it)"
+    fi
+done
 /usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
 exec {NOTIFY_FD}>&-
 # The session's ICE authority lives in the runtime directory root made for it, not in the home:
