@@ -321,6 +321,7 @@ def test_stats_of_flat_and_few_colour_pictures() -> None:
 # os-release ID of each matrix base image (what a container of that base must report).
 OS_RELEASE_ID = {
     "debian:bookworm": "debian",
+    "debian:trixie": "debian",
     "debian:sid": "debian",
     "kalilinux/kali-rolling": "kali",
     "ubuntu:noble": "ubuntu",
