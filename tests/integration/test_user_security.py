@@ -33,7 +33,9 @@ MAKE_TARGETS = (
 )
 # As the user: the attack of the issue, plus every name the desktop session touches at boot.
 PLANT = (
-    "cd ~ && rm -rf .cache .config .Xauthority .ICEauthority .local .dbus"
+    # mv, not rm -rf: the running session may be writing into ~/.config meanwhile.
+    "cd ~ && for n in .cache .config .Xauthority .ICEauthority .local .dbus; do"
+    ' if [ -e "$n" ] || [ -L "$n" ]; then mv "$n" "$n.moved"; fi; done'
     " && ln -s /usr/lib/helios .cache && ln -s /etc/s6-overlay .config"
     " && ln -s /srv/targets/file .Xauthority && ln -s /srv/targets/file .ICEauthority"
     " && ln -s /srv/targets/dir .local && ln -s /srv/targets/dir .dbus"
