@@ -440,7 +440,10 @@ def test_wrong_passwords_are_throttled_and_a_page_load_is_not(box: Box) -> None:
     assert counts.get("401", 0) + counts.get("429", 0) == 300, counts
     # Per address, on HTTPS too; requests without a password (the browser's first, answered by
     # the 401 challenge) are not counted and still get 401.
-    assert client(box, "one", "3001", "/", "--tls", password="correct horse")["status"] == 429
+    # (A few in a row: on a loaded machine the bucket may have let one through meanwhile; the
+    # limit is 30/min, so ten right after the burst meet it unless a minute has passed.)
+    tls = client(box, "burst", "10", "3001", "/", "--tls", password="correct horse")
+    assert tls.get("429", 0) >= 5, tls
     assert client(box, "one", "3000", "/")["status"] == 401
     # After a short pause the right password works, and a page load made with the session
     # cookie its first answer sets (300 requests here) is never throttled.
