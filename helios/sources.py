@@ -239,6 +239,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _place(path: Path, dest: Path) -> None:
+    """Hard-link (else copy) `path` to `dest` through a temporary name, replacing it at once."""
+    part = dest.parent / f".{path.name}.part"
+    part.unlink(missing_ok=True)
+    try:
+        os.link(path, part)
+    except OSError:
+        shutil.copy2(path, part)
+    os.replace(part, dest)
+
+
 def stage(folder: Path, target: Path = SOURCES_DIR) -> None:
     """Make the folder's files available in `target` (hard links, copies across devices)."""
     if not folder.is_dir():
@@ -252,13 +263,7 @@ def stage(folder: Path, target: Path = SOURCES_DIR) -> None:
         dest = target / path.name
         if dest.exists() and _same_file(path, dest):
             continue
-        part = target / f".{path.name}.part"
-        part.unlink(missing_ok=True)
-        try:
-            os.link(path, part)
-        except OSError:
-            shutil.copy2(path, part)
-        os.replace(part, dest)
+        _place(path, dest)
 
 
 # Staging for one build: what `staged` put into the build context's .sources/ is recorded there
@@ -302,13 +307,7 @@ def _stage_recorded(folder: Path, target: Path) -> None:
         if dest.is_file():
             stash.mkdir(exist_ok=True)
             os.replace(dest, stash / path.name)
-        part = target / f".{path.name}.part"
-        part.unlink(missing_ok=True)
-        try:
-            os.link(path, part)
-        except OSError:
-            shutil.copy2(path, part)
-        os.replace(part, dest)
+        _place(path, dest)
 
 
 @contextmanager
