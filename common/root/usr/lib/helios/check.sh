@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # check CHECK [+ CHECK ...]: exit 0 when every check passes (used as a readiness probe).
+# Sourced, it only defines check_all: notify-ready polls it in-process (no fork per poll).
 #   tcp HOST PORT   something accepts TCP connections on HOST:PORT
 #   socket PATH     PATH is a unix socket
 #   x11 N           the X server for display :N has its socket
@@ -39,7 +40,7 @@ run_check() {
     esac
 }
 
-main() {
+check_all() {
     local -a current=()
     local arg
     for arg in "$@" +; do
@@ -53,4 +54,6 @@ main() {
     done
 }
 
-main "$@"
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    check_all "$@"
+fi

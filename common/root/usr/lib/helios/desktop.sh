@@ -19,16 +19,19 @@ ensure_shared_dir /tmp/.ICE-unix 1777
 # write) would keep XFCE from starting: the session then gets a fresh one in its runtime dir, and
 # the log says which. Checked and made as the user: root never looks into the home.
 home="$(user_field 6)"
+# One check as the user for all three (each run-as-user costs a setpriv and a shell on the path to
+# /health): it prints the names whose directory cannot be made or written.
+# shellcheck disable=SC2016 # $1 and $rel expand in the user's shell
+broken="$(/usr/lib/helios/run-as-user.sh bash -c 'for rel in .config .cache .local/share; do
+    mkdir -p "$1/${rel}" 2>/dev/null; [[ -d "$1/${rel}" && -w "$1/${rel}" ]] || printf "%s\n" "${rel}"
+done' xdg "${home}")"
 for entry in CONFIG:.config CACHE:.cache DATA:.local/share; do
     kind="${entry%%:*}" rel="${entry#*:}"
-    # shellcheck disable=SC2016 # $1 expands in the user's shell
-    if ! /usr/lib/helios/run-as-user.sh bash -c 'mkdir -p "$1" 2>/dev/null; [[ -d "$1" && -w "$1" ]]' \
-        xdg "${home}/${rel}"; then
-        fallback="${runtime}/xdg-${kind,,}"
-        /usr/lib/helios/run-as-user.sh mkdir -p -m 0700 "${fallback}"
-        export "XDG_${kind}_HOME=${fallback}"
-        log "${home}/${rel} is not a writable directory; this session uses ${fallback} instead (fix or remove it)"
-    fi
+    grep -qxF -- "${rel}" <<<"${broken}" || continue
+    fallback="${runtime}/xdg-${kind,,}"
+    /usr/lib/helios/run-as-user.sh mkdir -p -m 0700 "${fallback}"
+    export "XDG_${kind}_HOME=${fallback}"
+    log "${home}/${rel} is not a writable directory; this session uses ${fallback} instead (fix or remove it)"
 done
 /usr/lib/helios/notify-ready.sh -m "${HELIOS_READY_MARKER}" "${NOTIFY_FD}" 60 proc xfwm4
 exec {NOTIFY_FD}>&-
