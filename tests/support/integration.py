@@ -25,6 +25,7 @@ from testcontainers.core.waiting_utils import WaitStrategy
 from urllib3.util.retry import Retry
 
 from helios.matrix import Distro
+from helios.tags import image_env_var
 
 from .screens import (
     PictureStats,
@@ -78,11 +79,6 @@ class Credentials:
         """The basic-auth Authorization value (for clients that take raw headers)."""
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         return f"Basic {token}"
-
-
-def image_env_var(name: str) -> str:
-    """HELIOS_IMAGE_<NAME>: the variable naming an existing image for distro `name`."""
-    return "HELIOS_IMAGE_" + name.upper().replace("-", "_")
 
 
 def build_hint(name: str) -> str:
