@@ -29,10 +29,10 @@ from itsetup import (
     TIMEOUT,
     UID,
     USER,
-    Desktop,
 )
 from python_on_whales import DockerClient
 from support import integration
+from support.integration import Desktop
 from testcontainers.core.container import DockerContainer
 
 from helios import HeliosError, imagetest, matrix
@@ -125,12 +125,4 @@ def desktop(
     )
     started = time.monotonic()
     with container:
-        try:
-            ready = integration.wait_ready(
-                container, integration.health_strategy(3000, timeout=TIMEOUT), started
-            )
-        except TimeoutError as exc:
-            logs = b"\n".join(container.get_logs()).decode(errors="replace")
-            pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs[-3000:]}")
-        host, port = integration.host_port(container, 3000)
-        yield Desktop(distro, image, container, host, port, ready)
+        yield integration.ready_desktop(container, distro, image, started, TIMEOUT)
