@@ -35,13 +35,16 @@ engine_answers() {
     timeout 10 docker info >/dev/null 2>&1
 }
 
-# True while PID is a dockerd that has not exited (an exited one nobody reaped yet is a zombie).
-running_dockerd() {
+# True while process PID has not exited (an exited one nobody reaped yet is a zombie).
+running() {
     local stat
-    [[ $(cat "/proc/$1/comm" 2>/dev/null) == dockerd ]] || return 1
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     stat=${stat##*) }
     [[ ${stat%% *} != Z ]]
+}
+
+running_dockerd() {
+    [[ $(cat "/proc/$1/comm" 2>/dev/null) == dockerd ]] && running "$1"
 }
 
 # "PID RUN" as `start` recorded them, printed only while PID is still a running dockerd. A
@@ -111,7 +114,7 @@ cmd_install() {
 }
 
 cmd_start() {
-    local found run=${HELIOS_ENGINE_RUN:-} waited=0
+    local found pid run=${HELIOS_ENGINE_RUN:-} waited=0
     if engine_answers; then
         log "a Docker engine already answers; leaving it as it is (this run starts none)"
         return 0
@@ -126,9 +129,11 @@ cmd_start() {
     log "starting dockerd for run $run (log: $ENGINE_LOG)"
     # shellcheck disable=SC2086 # HELIOS_DOCKERD_ARGS is a word list on purpose
     setsid dockerd ${HELIOS_DOCKERD_ARGS:-} >>"$ENGINE_LOG" 2>&1 </dev/null &
-    echo "$! $run" >"$PIDFILE"
+    pid=$!
+    echo "$pid $run" >"$PIDFILE"
     until engine_answers; do
-        if ! recorded >/dev/null; then
+        # Its pid alone: until setsid has exec'd dockerd, /proc/<pid>/comm names setsid.
+        if ! running "$pid"; then
             tail -n 20 "$ENGINE_LOG" >&2 || true
             rm -f "$PIDFILE"
             die "dockerd exited during startup; see $ENGINE_LOG"
