@@ -3,7 +3,8 @@
 invoke parses every command line itself: a task's distros are one argument (`invoke build
 bookworm,sid`), and `Executor` (named in invoke.yaml) refuses a distro task written after one.
 Docker, buildx and compose are driven through python-on-whales. Every task turns a HeliosError,
-a failed docker command or a missing docker into a one-line message and exit code 1.
+an OSError (a path it cannot use), a failed docker command or a missing docker into a one-line
+message and exit code 1.
 """
 
 import functools
@@ -51,6 +52,9 @@ def _friendly(fn: Callable[..., None]) -> Callable[..., None]:
             fn(*args, **kwargs)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
+        except OSError as exc:  # a path that cannot be read or written: the machine, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise Exit(f"error: {where}{exc.strerror or exc}", code=1) from exc
         except Exception as exc:
             message = docker_problem(exc)
             if message is None:

@@ -382,6 +382,9 @@ def test_cli_other_bad_input_is_one_line_and_touches_no_engine(cli, tmp_path):
         "--help",
     )
     cli.fails_with("'build' did not receive required positional arguments: 'distros'", "build")
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    cli.fails_with(f"error: {taken}: File exists", "sources", "--dest", str(taken))
     assert cli.docker_calls() == []
 
 
