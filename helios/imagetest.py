@@ -14,6 +14,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,9 +77,15 @@ def artifacts(distros: list[Distro]) -> list[tuple[str, Path]]:
     return [*found, ("junit", JUNIT), ("measurements", measure.REPORT_FILE)]
 
 
-def describe(path: Path) -> str:
+def describe(path: Path, since: float = 0.0) -> str:
+    """`path` (relative to the repository), marked when this run (from `since`) did not write it:
+    a report left by an earlier run is not this run's."""
     shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
-    return f"{shown}" if path.exists() else f"{shown} (not written)"
+    if not path.exists():
+        return f"{shown} (not written)"
+    if path.stat().st_mtime < since:
+        return f"{shown} (not written by this run: it is older)"
+    return f"{shown}"
 
 
 def run(
@@ -102,11 +109,12 @@ def run(
         print(f"building {', '.join(tested[d.name] for d in missing)} (not in the engine)")
         build(missing)
     failed = []
+    began = time.time()
     for step in steps(distros, tested):
         code = (runner or run_step)(step)
         if code:
             failed.append(f"{step.label} (exit {code})")
     for label, path in artifacts(distros):
-        print(f"{label}: {describe(path)}")
+        print(f"{label}: {describe(path, began)}")
     if failed:
         raise HeliosError(f"failed: {', '.join(failed)}; see their output above")

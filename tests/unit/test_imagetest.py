@@ -114,6 +114,10 @@ def test_the_files_are_named_and_marked_when_not_written(tmp_path, monkeypatch):
     assert imagetest.describe(named["screenshot (sid)"]) == str(shot)
     assert imagetest.describe(named["junit"]) == f"{tmp_path / 'junit.xml'} (not written)"
     assert imagetest.describe(ROOT / "reports" / "none.toml") == "reports/none.toml (not written)"
+    os.utime(shot, (1_000_000, 1_000_000))
+    assert imagetest.describe(shot, since=2_000_000) == (
+        f"{shot} (not written by this run: it is older)"
+    )
 
 
 def test_run_step_hands_its_variables_to_the_command(capfd, monkeypatch):
