@@ -3,10 +3,16 @@
 #
 #   .ci/engine.sh install   install docker.io and the buildx + compose CLI plugins (idempotent)
 #   .ci/engine.sh start     start dockerd unless an engine already answers; wait until it does
-#   .ci/engine.sh stop      stop the dockerd that `start` started (never one it did not start)
-#   .ci/engine.sh status    say whether an engine answers and whether this script started it
+#   .ci/engine.sh stop      stop the dockerd that `start` started in the same run (never another)
+#   .ci/engine.sh status    say whether an engine answers and which run of this script started it
+#
+# A run is named by HELIOS_ENGINE_RUN (.ci/run sets a fresh one). `start` records the dockerd it
+# starts together with that name (a generated one when unset, logged); `stop` stops it only when
+# given the same name, so one invocation never stops the engine another one started, even
+# though both record it in the same pidfile.
 #
 # Environment:
+#   HELIOS_ENGINE_RUN    the name of this run (required by stop)
 #   HELIOS_ENGINE_STATE  directory for the pidfile of the engine we started (/run/helios-engine)
 #   HELIOS_ENGINE_LOG    dockerd log file (/var/log/helios-dockerd.log)
 #   HELIOS_ENGINE_WAIT   seconds to wait for `docker info` after starting dockerd (90)
@@ -29,14 +35,31 @@ engine_answers() {
     timeout 10 docker info >/dev/null 2>&1
 }
 
-# The pid recorded by `start`, printed only while that process is still a running dockerd.
-our_pid() {
-    local pid
+# True while process PID has not exited (an exited one nobody reaped yet is a zombie).
+running() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
+running_dockerd() {
+    [[ $(cat "/proc/$1/comm" 2>/dev/null) == dockerd ]] && running "$1"
+}
+
+# "PID RUN" as `start` recorded them, printed only while PID is still a running dockerd. A
+# pidfile without a run name (written before runs were named) names no run.
+recorded() {
+    local pid run
     [[ -s $PIDFILE ]] || return 1
-    pid=$(cat "$PIDFILE")
+    read -r pid run <"$PIDFILE" || [[ -n ${pid:-} ]] || return 1
     [[ $pid =~ ^[0-9]+$ ]] || return 1
-    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == dockerd ]] || return 1
-    echo "$pid"
+    running_dockerd "$pid" || return 1
+    echo "$pid ${run:-}"
+}
+
+new_run_name() {
+    echo "engine-$(date -u +%Y%m%dT%H%M%SZ)-$$"
 }
 
 plugin_works() {
@@ -91,22 +114,26 @@ cmd_install() {
 }
 
 cmd_start() {
-    local pid waited=0
+    local found pid run=${HELIOS_ENGINE_RUN:-} waited=0
     if engine_answers; then
-        log "a Docker engine already answers; leaving it as it is"
+        log "a Docker engine already answers; leaving it as it is (this run starts none)"
         return 0
     fi
-    if pid=$(our_pid); then
-        die "dockerd $pid (started by engine.sh) runs but does not answer; see $ENGINE_LOG"
+    if found=$(recorded); then
+        die "dockerd ${found% *} (started by engine.sh) runs but does not answer; see $ENGINE_LOG"
     fi
     command -v dockerd >/dev/null || die "dockerd not found: run '$0 install' first"
+    [[ -n $run ]] || run=$(new_run_name)
+    [[ $run =~ ^[A-Za-z0-9._-]+$ ]] || die "HELIOS_ENGINE_RUN '$run': only letters, digits, . _ -"
     mkdir -p "$STATE_DIR" "$(dirname "$ENGINE_LOG")"
-    log "starting dockerd (log: $ENGINE_LOG)"
+    log "starting dockerd for run $run (log: $ENGINE_LOG)"
     # shellcheck disable=SC2086 # HELIOS_DOCKERD_ARGS is a word list on purpose
     setsid dockerd ${HELIOS_DOCKERD_ARGS:-} >>"$ENGINE_LOG" 2>&1 </dev/null &
-    echo $! >"$PIDFILE"
+    pid=$!
+    echo "$pid $run" >"$PIDFILE"
     until engine_answers; do
-        if ! our_pid >/dev/null; then
+        # Its pid alone: until setsid has exec'd dockerd, /proc/<pid>/comm names setsid.
+        if ! running "$pid"; then
             tail -n 20 "$ENGINE_LOG" >&2 || true
             rm -f "$PIDFILE"
             die "dockerd exited during startup; see $ENGINE_LOG"
@@ -118,18 +145,25 @@ cmd_start() {
         waited=$((waited + 1))
     done
     log "engine answers after ${waited}s: $(docker info --format '{{.ServerVersion}}')"
+    log "stop it with: HELIOS_ENGINE_RUN=$run $0 stop"
 }
 
 cmd_stop() {
-    local pid waited=0
-    if ! pid=$(our_pid); then
-        rm -f "$PIDFILE"
+    local found pid owner run=${HELIOS_ENGINE_RUN:-} waited=0
+    [[ -n $run ]] || die "HELIOS_ENGINE_RUN is not set: stop stops only the engine of that run"
+    if ! found=$(recorded); then
         log "no engine started by engine.sh is running; nothing to stop"
         return 0
     fi
-    log "stopping dockerd $pid"
+    pid=${found%% *}
+    owner=${found#* }
+    if [[ $owner != "$run" ]]; then
+        log "dockerd $pid was started by run '${owner:-unnamed}', not '$run'; leaving it running"
+        return 0
+    fi
+    log "stopping dockerd $pid (run $run)"
     kill -TERM "$pid"
-    while [[ -d /proc/$pid ]]; do
+    while running_dockerd "$pid"; do
         if ((waited >= 30)); then
             log "dockerd $pid ignored TERM for 30s; killing it"
             kill -KILL "$pid" 2>/dev/null || true
@@ -143,10 +177,10 @@ cmd_stop() {
 }
 
 cmd_status() {
-    local pid answers=no
+    local found answers=no
     engine_answers && answers=yes
-    if pid=$(our_pid); then
-        log "engine answers: $answers; started by engine.sh as pid $pid"
+    if found=$(recorded); then
+        log "engine answers: $answers; started by engine.sh as pid ${found%% *} (run '${found#* }')"
     else
         log "engine answers: $answers; not started by engine.sh"
     fi

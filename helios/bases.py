@@ -1,6 +1,6 @@
 """`invoke bases`: the Debian base images of the matrix, made from Debian's mirror.
 
-Where no container registry answers, `invoke build bookworm trixie sid` still needs
+Where no container registry answers, `invoke build bookworm,trixie,sid` still needs
 debian:bookworm, debian:trixie and debian:sid in the engine. This makes each with mmdebstrap
 (minbase) from the release suite plus its `-updates` and `-security` suites when the mirror
 serves them (sid has neither), so the image starts with the current security fixes (libssl,

@@ -135,8 +135,12 @@ def run_all(commands: list[list[str]], root: Path = ROOT) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m helios.lint [--format]`: every static check (or formatter); 1 if any fails."""
-    args = sys.argv[1:] if argv is None else argv
-    commands = format_commands() if args == ["--format"] else lint_commands()
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helios.lint", description=main.__doc__)
+    parser.add_argument("--format", action="store_true", help="run the formatters instead")
+    args = parser.parse_args(argv)
+    commands = format_commands() if args.format else lint_commands()
     failed = run_all(commands)
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)

@@ -5,7 +5,7 @@ sources, each needed by the distros whose `xorg` is that version, and the Virtua
 each needed by the distros whose `virtualgl` names it (distros.toml). `needed_by` names distros or
 families (debian, ubuntu, rhel). bake passes `<ID>_NEEDED = "true"|"false"` per target for the
 sources with `needed_by`, so a build never asks for a file its distro does not use, and
-`invoke build --sources DIR` checks the folder only for the files of the distros being built.
+`invoke build <distros> --sources DIR` checks the folder only for the files of the distros built.
 """
 
 from helios import HeliosError, matrix

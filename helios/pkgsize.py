@@ -197,6 +197,18 @@ def inspect_image(client: DockerClient, image: str) -> tuple[int, dict[str, Pack
     return size, packages, parse_auto(auto)
 
 
+def parse_top(text: str) -> int:
+    """--top as `invoke size` receives it: a string, because invoke's own int conversion
+    ends in a traceback for `--top abc`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise HeliosError(f"--top must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise HeliosError(f"--top must be at least 1, got {value}")
+    return value
+
+
 def size_report(client: DockerClient, image: str, top: int = 25) -> str:
     if top < 1:
         raise HeliosError(f"--top must be at least 1, got {top}")

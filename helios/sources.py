@@ -1,10 +1,10 @@
 """The sources folder: download, verify and stage the pinned upstream files of sources.toml.
 
-`invoke sources` fills a folder with every file of the manifest (`fetch_all`); `invoke build
---sources DIR` checks that folder (`verify_folder`), links its files into the build context's
-`.sources/` (`stage`) and passes `build_overrides` to bake so the build never contacts upstream
-hosts. A folder may carry its own `sources.toml` (an organisation's vetted checksums for
-repackaged files): it then wins over the repository manifest for that folder.
+`invoke sources` fills a folder with every file of the manifest (`fetch_all`);
+`invoke build <distros> --sources DIR` checks that folder (`verify_folder`), links its files into
+the build context's `.sources/` (`stage`) and passes `build_overrides` to bake so the build never
+contacts upstream hosts. A folder may carry its own `sources.toml` (an organisation's vetted
+checksums for repackaged files): it then wins over the repository manifest for that folder.
 """
 
 import bz2

@@ -1,10 +1,14 @@
 """invoke task definitions; the top-level tasks.py only exposes `namespace()`.
 
-Docker, buildx and compose are driven through python-on-whales. Every task turns a HeliosError
-into a one-line message and exit code 1.
+invoke parses every command line itself: a task's distros are one argument (`invoke build
+bookworm,sid`), and `Executor` (named in invoke.yaml) refuses a distro task written after one.
+Docker, buildx and compose are driven through python-on-whales. Every task turns a HeliosError,
+an OSError (a path it cannot use), a failed docker command or a missing docker into a one-line
+message and exit code 1.
 """
 
 import functools
+import itertools
 import os
 import shlex
 import subprocess
@@ -12,24 +16,32 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from invoke import executor
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
 from invoke.tasks import Task, task
-from python_on_whales import DockerClient
-from python_on_whales.exceptions import DockerException
 
 from helios import ROOT, HeliosError, bake, lint, matrix, tags
+
+if TYPE_CHECKING:
+    # Imported where used: python-on-whales takes a quarter of a second to import, which
+    # `invoke --list` and every rejected command line would otherwise pay.
+    from python_on_whales import DockerClient
+    from python_on_whales.exceptions import DockerException
 
 COMPOSE_FILE = ROOT / "compose.yml"
 COMPOSE_GPU_FILE = ROOT / "compose.gpu.yml"
 CA_ENV = "HELIOS_CA_BUNDLE"
+NO_DOCKER = "error: docker is not on PATH: install Docker with the buildx and compose plugins"
 
 
-def docker_client(**kwargs: Any) -> DockerClient:
+def docker_client(**kwargs: Any) -> "DockerClient":
     """The single place a python-on-whales client is made (tests replace it)."""
+    from python_on_whales import DockerClient
+
     return DockerClient(**kwargs)
 
 
@@ -40,13 +52,33 @@ def _friendly(fn: Callable[..., None]) -> Callable[..., None]:
             fn(*args, **kwargs)
         except HeliosError as exc:
             raise Exit(f"error: {exc}", code=1) from exc
-        except DockerException as exc:
-            raise Exit(docker_failure(exc), code=1) from None
+        except OSError as exc:  # a path that cannot be read or written: the machine, not a bug
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise Exit(f"error: {where}{exc.strerror or exc}", code=1) from exc
+        except Exception as exc:
+            message = docker_problem(exc)
+            if message is None:
+                raise
+            raise Exit(message, code=1) from None
 
     return wrapper
 
 
-def docker_failure(exc: DockerException) -> str:
+def docker_problem(exc: Exception) -> str | None:
+    """The one line for a failed docker command or a missing docker; None for anything else."""
+    if "python_on_whales" not in sys.modules:
+        return None  # not raised by python-on-whales: nothing of docker's ran
+    from python_on_whales.client_config import ClientNotFoundError
+    from python_on_whales.exceptions import DockerException
+
+    if isinstance(exc, DockerException):
+        return docker_failure(exc)
+    if isinstance(exc, ClientNotFoundError):
+        return NO_DOCKER
+    return None
+
+
+def docker_failure(exc: "DockerException") -> str:
     """One line for a failed docker command: its reason and the command to rerun."""
     stderr = exc.stderr if isinstance(exc.stderr, str) else ""
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
@@ -56,54 +88,36 @@ def docker_failure(exc: DockerException) -> str:
     return f"error: docker exited {exc.return_code}: {reason}; rerun: {command}"
 
 
-def parse_distros(spec: str) -> list[matrix.Distro]:
-    """'bookworm,sid' or 'bookworm sid' -> distros; empty -> all; unknown names list the valid."""
+ALL = "all"
+
+
+def parse_distros(spec: str, task_name: str = "build") -> list[matrix.Distro]:
+    """'bookworm,sid' (commas or spaces) or 'all' -> distros; unknown names list the valid.
+
+    invoke hands a task's first word to its distros argument even when it looks like an option
+    (`invoke test --help`): such a word gets the hint where options and help go."""
     wanted = [name for name in spec.replace(",", " ").split() if name]
-    return matrix.select(matrix.load(), wanted)
+    distros = matrix.load()
+    valid = ", ".join(matrix.names(distros))
+    flags = [name for name in wanted if name.startswith("-")]
+    if flags:
+        raise HeliosError(
+            f"{flags[0]} stands where the distros go: invoke {task_name} <distros> [options]; "
+            f"help: invoke --help {task_name}; distros: {valid}"
+        )
+    if not wanted:
+        raise HeliosError(f"name a distro or {ALL}; valid: {valid}")
+    if wanted == [ALL]:
+        return list(distros)
+    return matrix.select(distros, wanted)
 
 
-def value_options(command: Task) -> set[str]:
-    """The flags of `command` that take a value, long and short, as invoke parses them."""
-    flags: set[str] = set()
-    for argument in command.get_arguments():
-        if argument.kind is not bool:
-            flags |= {f"--{n}" if len(n) > 1 else f"-{n}" for n in argument.names}
-    return flags
-
-
-def claimed_distros(argv: list[str], task_name: str, task_names: set[str]) -> list[str]:
-    """Distro names written after `invoke <task_name> [options]`.
-
-    invoke would read `invoke build bookworm sid` as three tasks; `build` claims the names
-    instead (and stops invoke before it runs them). Options must come before the names, and a
-    word that is neither a distro nor a task is an unknown distro.
-    """
-    if task_name not in argv[1:]:
-        return []
-    valid = matrix.names(matrix.load())
-    claimed: list[str] = []
-    expect_value = False
-    for word in argv[argv.index(task_name, 1) + 1 :]:
-        if expect_value:
-            expect_value = False
-        elif word.startswith("-"):
-            if claimed:
-                raise HeliosError(f"put options before the distro names (invoke {task_name} ...)")
-            expect_value = "=" not in word and word in value_options(build)
-        elif word in valid:
-            claimed.append(word)
-        elif word in task_names:
-            break
-        else:
-            raise HeliosError(f"unknown distro {word!r}; valid: {', '.join(valid)}")
-    return claimed
-
-
-def check_first_word(argv: list[str], task_names: set[str]) -> None:
-    """`invoke bogus`: name the valid distros instead of invoke's bare 'No idea' message."""
-    if len(argv) > 1 and not argv[1].startswith("-") and argv[1] not in task_names:
-        valid = ", ".join(matrix.names(matrix.load()))
-        raise HeliosError(f"unknown task or distro {argv[1]!r}; distros: {valid}")
+def one_distro(spec: str, task_name: str) -> matrix.Distro:
+    """Exactly one distro named in `spec`, for `invoke <task_name> <distro>`."""
+    chosen = parse_distros(spec, task_name)
+    if len(chosen) != 1 or spec.strip() == ALL:
+        raise HeliosError(f"name exactly one distro, e.g. invoke {task_name} {chosen[0].name}")
+    return chosen[0]
 
 
 def git_revision(root: Path = ROOT) -> str:
@@ -208,43 +222,81 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def compose_client(gpu: bool = False) -> DockerClient:
+def compose_client(gpu: bool = False) -> "DockerClient":
     files = [COMPOSE_FILE, COMPOSE_GPU_FILE] if gpu else [COMPOSE_FILE]
     return docker_client(compose_files=files)
 
 
 def compose_up(distro: matrix.Distro, gpu: bool = False) -> None:
-    image = tags.local_tag(distro.name)
+    image = tags.built_tag(distro.name)
     with _environ(HELIOS_IMAGE=image):
         compose_client(gpu).compose.up(detach=True, wait=False, force_recreate=True)
     print(f"{image} is starting: open http://localhost:3000 (see compose.yml for the login)")
 
 
-@task
+DISTROS_HELP = "comma list of distros, or all (e.g. bookworm,sid)"
+SOURCES_HELP = "offline sources folder (invoke sources; verified, OFFLINE=true)"
+CA_HELP = f"extra CA bundle for the build stages (default ${CA_ENV})"
+
+
+@task(
+    positional=["distros"],
+    auto_shortflags=False,  # channel would get -h, which reads as help
+    help={
+        "distros": DISTROS_HELP,
+        "sources": SOURCES_HELP,
+        "ca_bundle": CA_HELP,
+        "platform": "platform(s) to build, e.g. linux/arm64 (one when loaded)",
+        "channel": "tag channel: dev, release, unstable or testing",
+        "kasmbins": "add Kasm's binaries (pinned by the --sources folder's sources.toml)",
+    },
+)
 @_friendly
 def build(
     c: Context,
+    distros: str,
     sources: str = "",
     ca_bundle: str = "",
     platform: str = "",
     channel: str = "dev",
     kasmbins: bool = False,
 ) -> None:
-    """Build + load images via bake: build [opts] [distro ...]."""
-    claimed = claimed_distros(sys.argv, "build", task_names())
+    """Build + load images via bake: build bookworm,sid | all."""
     build_images(
-        matrix.select(matrix.load(), claimed),
+        parse_distros(distros, "build"),
         sources=sources,
         ca_bundle=ca_bundle,
         platform=platform,
         channel=channel,
         kasmbins=kasmbins,
     )
-    if claimed:
-        raise Exit(code=0)  # the names were build's arguments, not tasks to run next
 
 
-@task(name="bake")
+@task(
+    name="test",
+    positional=["distros"],
+    help={
+        "distros": DISTROS_HELP,
+        "sources": SOURCES_HELP + " when a build is needed",
+        "ca_bundle": CA_HELP,
+    },
+)
+@_friendly
+def test_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") -> None:
+    """Build if missing, run the integration suite + measurements."""
+    from helios import imagetest
+
+    chosen = parse_distros(distros, "test")
+    ca_bundle_path(ca_bundle)  # a bad bundle stops here, before anything runs
+    client = docker_client()
+    imagetest.run(
+        chosen,
+        exists=client.image.exists,
+        build=lambda missing: build_images(missing, sources=sources, ca_bundle=ca_bundle),
+    )
+
+
+@task(name="bake", help={"check": "only report whether the generated files are stale"})
 @_friendly
 def bake_task(c: Context, check: bool = False) -> None:
     """Render docker-bake.hcl from its template (--check: drift)."""
@@ -253,30 +305,30 @@ def bake_task(c: Context, check: bool = False) -> None:
         raise Exit(code=code)
 
 
-@task(positional=["distro"])
+@task(positional=["distro"], help={"gpu": "pass /dev/dri through (compose.gpu.yml)"})
 @_friendly
 def up(c: Context, distro: str, gpu: bool = False) -> None:
     """Start a built distro with docker compose (--gpu: /dev/dri)."""
-    chosen = parse_distros(distro)
-    if len(chosen) != 1:
-        raise HeliosError("name exactly one distro, e.g. invoke up noble")
-    compose_up(chosen[0], gpu)
+    compose_up(one_distro(distro, "up"), gpu)
 
 
-@task(name="size", positional=["distro"])
+@task(
+    name="size",
+    positional=["distro"],
+    help={"image": "image to inspect (default $HELIOS_REPO:<distro>)", "top": "packages shown"},
+)
 @_friendly
-def size_task(c: Context, distro: str, image: str = "", top: int = 25) -> None:
+def size_task(c: Context, distro: str, image: str = "", top: str = "25") -> None:
     """Largest packages of a built image and what pulls each in (dpkg)."""
     from helios import pkgsize
 
-    chosen = parse_distros(distro)
-    if len(chosen) != 1:
-        raise HeliosError("name exactly one distro, e.g. invoke size bookworm")
-    repo = os.environ.get("HELIOS_REPO", tags.DEFAULT_REPO)
-    print(pkgsize.size_report(docker_client(), image or tags.local_tag(chosen[0].name, repo), top))
+    chosen = one_distro(distro, "size")
+    count = pkgsize.parse_top(top)
+    client = docker_client()
+    print(pkgsize.size_report(client, image or tags.built_tag(chosen.name), count))
 
 
-@task(name="bases")
+@task(name="bases", help={"suite": "comma list of Debian suites (default: the matrix's)"})
 @_friendly
 def bases_task(c: Context, suite: str = "") -> None:
     """Make the debian:<suite> bases from Debian's mirror + security."""
@@ -313,7 +365,14 @@ def format_task(c: Context) -> None:
     _run_all(lint.format_commands())
 
 
-@task(name="sources")
+@task(
+    name="sources",
+    help={
+        "dest": "folder to fill (default .sources)",
+        "mirror": "fetch every file as <mirror>/<file>",
+        "arch": "comma list of architectures (default amd64,arm64)",
+    },
+)
 @_friendly
 def sources_task(c: Context, dest: str = ".sources", mirror: str = "", arch: str = "") -> None:
     """Download + verify every pinned source (offline builds)."""
@@ -326,7 +385,10 @@ def sources_task(c: Context, dest: str = ".sources", mirror: str = "", arch: str
     print(f"{len(paths)} verified files in {folder}")
 
 
-@task(name="release")
+@task(
+    name="release",
+    help={"part": "patch, minor or major", "dry_run": "print the plan, change nothing"},
+)
 @_friendly
 def release_task(c: Context, part: str = "patch", dry_run: bool = False) -> None:
     """Bump the version (--part patch|minor|major), commit, tag."""
@@ -335,24 +397,24 @@ def release_task(c: Context, part: str = "patch", dry_run: bool = False) -> None
     release.main(part, dry_run)
 
 
-def distro_task(distro: matrix.Distro) -> Task:
+class DistroTask(Task):
     """`invoke <distro>`: build it through bake and start it with docker compose."""
 
+
+def distro_task(distro: matrix.Distro) -> DistroTask:
+    @_friendly
     def run(c: Context, gpu: bool = False, sources: str = "", ca_bundle: str = "") -> None:
-        try:
-            build_images([distro], sources=sources, ca_bundle=ca_bundle)
-            compose_up(distro, gpu)
-        except HeliosError as exc:
-            raise Exit(f"error: {exc}", code=1) from exc
-        except DockerException as exc:
-            raise Exit(docker_failure(exc), code=1) from None
+        build_images([distro], sources=sources, ca_bundle=ca_bundle)
+        compose_up(distro, gpu)
 
     run.__doc__ = f"Build {distro.name} via bake and start it (docker compose up)."
-    return Task(run, name=distro.name)
+    help_ = {"gpu": "pass /dev/dri through", "sources": SOURCES_HELP, "ca_bundle": CA_HELP}
+    return DistroTask(run, name=distro.name, help=help_)
 
 
 TOOL_TASKS = (
     build,
+    test_task,
     bake_task,
     up,
     down,
@@ -363,24 +425,49 @@ TOOL_TASKS = (
     sources_task,
     release_task,
 )
+# The tasks whose first argument names distros: a distro task right after one is a mistake.
+DISTRO_ARGUMENT = {t.name: "distros" for t in (build, test_task)} | {
+    t.name: "distro" for t in (up, size_task)
+}
 
 
-def task_names() -> set[str]:
-    """Every task name: the tool tasks and one per distro (reads distros.toml)."""
-    return {t.name for t in TOOL_TASKS} | set(matrix.names(matrix.load()))
+class Executor(executor.Executor):
+    """invoke's executor, refusing `invoke build bookworm sid` before anything runs.
+
+    invoke reads that as `build bookworm` and then the task `sid` (which builds and starts sid).
+    A distro task straight after a task that takes distros is such a list written with spaces.
+    invoke.yaml (`tasks.executor_class`) makes the `invoke` program use this class.
+    """
+
+    def execute(self, *tasks: Any) -> dict[Task, Any]:
+        for before, after in itertools.pairwise(self.normalize(tasks)):
+            argument = DISTRO_ARGUMENT.get(before.task.name)
+            if argument and isinstance(after.task, DistroTask):
+                first, then, named = before.task.name, after.task.name, before.kwargs[argument]
+                raise Exit(
+                    f"error: {then} is a task of its own (it builds and starts {then}), not "
+                    f"another distro for {first}: name several as one argument, "
+                    f"invoke {first} {named},{then}",
+                    code=1,
+                )
+        return super().execute(*tasks)
 
 
-def namespace(argv: list[str] | None = None) -> Collection:
-    """All tasks; given the command line, first reject unknown distro names clearly.
+def namespace() -> Collection:
+    """Every task: the tool tasks and one per distro of distros.toml.
 
     Nothing is read at import: a broken data file is one `error:` line and exit 1 (invoke prints
     an Exit raised while it loads tasks.py without a traceback), also for `invoke --list`.
     """
     try:
         distros = matrix.load()
-        if argv is not None:
-            check_first_word(argv, task_names())
-            claimed_distros(argv, "build", task_names())
+        taken = {t.name for t in TOOL_TASKS} | {ALL}
+        clash = [d.name for d in distros if d.name in taken]
+        if clash:
+            raise HeliosError(
+                f"{matrix.MATRIX_FILE.name}: distro name(s) {', '.join(clash)} are taken by "
+                f"tasks ({', '.join(sorted(taken))})"
+            )
     except HeliosError as exc:
         raise Exit(f"error: {exc}", code=1) from exc
     ns = Collection()

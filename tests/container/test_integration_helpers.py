@@ -25,7 +25,7 @@ from support.integration import Credentials, RenderedPageWaitStrategy, png_stats
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import HttpWaitStrategy
 
-from helios import HeliosError, baseimages
+from helios import HeliosError, baseimages, matrix
 
 CREDS = Credentials("tester", "helios-test-pw")  # a throwaway test password
 TAG = "helios-test-nginx:latest"
@@ -107,6 +107,59 @@ def test_health_waiter_keeps_waiting_on_503_and_returns_on_200(nginx: DockerCont
     seconds = integration.wait_ready(nginx, integration.health_strategy(8080, timeout=30), start)
     assert 0 <= seconds < 30
     assert integration.http_get(f"http://{host}:{port}/health") == (200, "up\n")
+
+
+def test_ready_desktop_fails_naming_the_distro_with_logs_then_returns_where_it_answers(
+    nginx_image: str,
+) -> None:
+    bookworm = matrix.select(matrix.load(), ["bookworm"])[0]
+    fresh = DockerContainer(nginx_image).with_exposed_ports(8080)
+    with fresh:
+        began = time.monotonic()
+        with pytest.raises(pytest.fail.Exception) as failed:
+            integration.ready_desktop(fresh, bookworm, nginx_image, began, timeout=2, port=8080)
+        assert str(failed.value).startswith("bookworm: ")
+        assert "last container logs:" in str(failed.value)
+        fresh.exec(["touch", "/tmp/ready"])
+        desktop = integration.ready_desktop(fresh, bookworm, nginx_image, began, 30, port=8080)
+        assert (desktop.distro, desktop.image, desktop.container) == (bookworm, nginx_image, fresh)
+        assert desktop.ready_seconds >= 2
+        assert integration.http_get(f"{desktop.url}/health") == (200, "up\n")
+
+
+SERVICE_PID = "/tmp/helios-test-service.pid"
+START_SERVICE = f"sleep 300 >/dev/null 2>&1 & echo $! >{SERVICE_PID}"
+
+
+def test_wait_service_sees_a_running_pid_and_a_restart(nginx: DockerContainer) -> None:
+    with pytest.raises(TimeoutError):  # no pid file yet
+        integration.wait_service(nginx, SERVICE_PID, 1)
+    nginx.exec(["sh", "-c", START_SERVICE])
+    old = integration.wait_service(nginx, SERVICE_PID, 10)
+    assert old.isdigit() and nginx.exec(["test", "-d", f"/proc/{old}"]).exit_code == 0
+    with pytest.raises(TimeoutError):  # the same instance is no restart
+        integration.wait_service(nginx, SERVICE_PID, 1, replacing=old)
+    nginx.exec(["kill", "-KILL", old])
+    time.sleep(0.5)
+    with pytest.raises(TimeoutError):  # a pid file naming a dead process is no service
+        integration.wait_service(nginx, SERVICE_PID, 1)
+    nginx.exec(["sh", "-c", START_SERVICE])
+    new = integration.wait_service(nginx, SERVICE_PID, 10, replacing=old)
+    assert new.isdigit() and new != old
+    nginx.exec(["sh", "-c", f"kill $(cat {SERVICE_PID}); rm -f {SERVICE_PID}"])
+
+
+def test_wait_exited_returns_the_exit_code_or_fails_while_running(
+    docker: DockerClient, nginx_image: str
+) -> None:
+    done = docker.run(nginx_image, ["sh", "-c", "exit 3"], detach=True)
+    busy = docker.run(nginx_image, ["sleep", "60"], detach=True)
+    try:
+        assert integration.wait_exited(docker, done.id, 30) == 3
+        with pytest.raises(pytest.fail.Exception, match="still running after 1s"):
+            integration.wait_exited(docker, busy.id, 1)
+    finally:
+        docker.container.remove([done, busy], force=True)
 
 
 def test_basic_auth_probe(nginx: DockerContainer) -> None:
@@ -220,13 +273,7 @@ class _UpgradeServer:
             except OSError:
                 return
             with conn:
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        break
-                    data += chunk
-                head = data.decode()
+                head = integration.read_head(conn).decode()
                 self.heads.append(head.lower())
                 fields = dict(
                     line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line

@@ -7,13 +7,14 @@ with USER/UID/GID/PASSWORD, an init.d hook and a services.d/custom.sh mounted; t
 for /health 200 with a testcontainers wait strategy and times it.
 
 Environment: TESTCONTAINERS_RYUK_DISABLED=true where no registry answers (Ryuk is pulled from
-Docker Hub); HELIOS_IT_TIMEOUT (seconds, default 180) bounds every wait.
+Docker Hub); HELIOS_IT_TIMEOUT (seconds, default 180) bounds every wait; HELIOS_IT_DISTROS
+(comma list, default all) deselects the other distros' cases (`invoke test <distro>` sets it).
 """
 
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -28,19 +29,44 @@ from itsetup import (
     TIMEOUT,
     UID,
     USER,
-    Desktop,
 )
 from python_on_whales import DockerClient
 from support import integration
+from support.integration import Desktop
 from testcontainers.core.container import DockerContainer
 
+from helios import HeliosError, imagetest, matrix
 from helios.matrix import Distro
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def selected_distros(environ: Mapping[str, str]) -> set[str] | None:
+    """The names in $HELIOS_IT_DISTROS (comma list), or None (every distro) when unset."""
+    wanted = [n for n in environ.get(imagetest.SELECT_VAR, "").replace(",", " ").split() if n]
+    if not wanted:
+        return None
+    try:
+        return {d.name for d in matrix.select(DISTROS, wanted)}
+    except HeliosError as exc:
+        raise pytest.UsageError(f"{imagetest.SELECT_VAR}: {exc}") from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    keep = selected_distros(os.environ)
+    kept, dropped = [], []
     for item in items:
-        if "tests/integration/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.integration)
+        if "tests/integration/" not in str(item.path).replace(os.sep, "/"):
+            kept.append(item)
+            continue
+        item.add_marker(pytest.mark.integration)
+        params = getattr(item, "callspec", None)
+        distro = params.params.get("helios_image") if params else None
+        if keep is None or distro is None or distro.name in keep:
+            kept.append(item)
+        else:
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -99,12 +125,4 @@ def desktop(
     )
     started = time.monotonic()
     with container:
-        try:
-            ready = integration.wait_ready(
-                container, integration.health_strategy(3000, timeout=TIMEOUT), started
-            )
-        except TimeoutError as exc:
-            logs = b"\n".join(container.get_logs()).decode(errors="replace")
-            pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs[-3000:]}")
-        host, port = integration.host_port(container, 3000)
-        yield Desktop(distro, image, container, host, port, ready)
+        yield integration.ready_desktop(container, distro, image, started, TIMEOUT)

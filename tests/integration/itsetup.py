@@ -1,13 +1,11 @@
-"""Constants and the Desktop record shared by the integration suite's conftest and tests."""
+"""Constants shared by the integration suite's conftest and tests (the Desktop record of a
+running container is support.integration.Desktop)."""
 
 import os
-from dataclasses import dataclass
 
 from support.integration import Credentials
-from testcontainers.core.container import DockerContainer
 
 from helios import matrix
-from helios.matrix import Distro
 
 DISTROS = matrix.load()
 TIMEOUT = float(os.environ.get("HELIOS_IT_TIMEOUT", "180"))
@@ -28,21 +26,3 @@ CUSTOM = f"""#!/usr/bin/env bash
 echo "$$" > {CUSTOM_PID}
 exec sleep infinity
 """
-
-
-@dataclass(frozen=True)
-class Desktop:
-    distro: Distro
-    image: str
-    container: DockerContainer
-    host: str
-    port: int
-    ready_seconds: float
-
-    @property
-    def id(self) -> str:
-        return str(self.container.get_wrapped_container().id)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"

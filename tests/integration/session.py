@@ -14,9 +14,10 @@ import time
 import wave
 from collections.abc import Iterable
 
-from itsetup import GID, UID, USER, Desktop
+from itsetup import GID, UID, USER
 from python_on_whales import DockerClient
 from support import integration
+from support.integration import Desktop
 
 HOME = f"/home/{USER}"
 PULSE_SERVER = "unix:/run/helios/pulse/native"

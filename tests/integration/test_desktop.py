@@ -3,11 +3,10 @@
 import re
 
 import pytest
-from itsetup import CREDS, CUSTOM_PID, GID, HOOK_OUT, TIMEOUT, UID, USER, Desktop
+from itsetup import CREDS, CUSTOM_PID, GID, HOOK_OUT, TIMEOUT, UID, USER
 from python_on_whales import DockerClient
 from support import integration
-from support.integration import Credentials, RenderedPageWaitStrategy, chromium_binary
-from testcontainers.core.wait_strategies import ExecWaitStrategy
+from support.integration import Credentials, Desktop, RenderedPageWaitStrategy, chromium_binary
 
 from helios import measure
 
@@ -33,16 +32,10 @@ def test_init_hook_ran_as_root_before_the_user_existed(desktop: Desktop) -> None
 
 
 def test_custom_service_runs_and_is_restarted_after_kill(desktop: Desktop) -> None:
-    running = f'p=$(cat {CUSTOM_PID} 2>/dev/null) && [ -n "$p" ] && kill -0 "$p"'
-    ExecWaitStrategy(["sh", "-c", running]).with_startup_timeout(TIMEOUT).wait_until_ready(
-        desktop.container
-    )
-    old = sh(desktop, f"cat {CUSTOM_PID}")
+    old = integration.wait_service(desktop.container, CUSTOM_PID, TIMEOUT)
     sh(desktop, f"kill -KILL {old}")
-    restarted = f'p=$(cat {CUSTOM_PID}) && [ "$p" != {old} ] && kill -0 "$p"'
-    ExecWaitStrategy(["sh", "-c", restarted]).with_startup_timeout(60).wait_until_ready(
-        desktop.container
-    )
+    new = integration.wait_service(desktop.container, CUSTOM_PID, 60, replacing=old)
+    assert new != old
 
 
 def test_port_3000_needs_credentials_and_serves_the_kasm_web_client(desktop: Desktop) -> None:

@@ -14,9 +14,9 @@ import shlex
 import time
 
 import pytest
-from itsetup import Desktop
 from python_on_whales import DockerClient
 from session import HOME, put_file, session_env, user_run
+from support.integration import Desktop
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 from x11windows import CLIENTS_JS, CLIENTS_PATH, Window, parse_clients
 

@@ -18,10 +18,10 @@ from pathlib import PurePosixPath
 import pytest
 import requests
 import urllib3
-from itsetup import CREDS, TIMEOUT, Desktop
+from itsetup import CREDS, TIMEOUT
 from python_on_whales import DockerClient
 from support import integration
-from support.integration import Credentials, RenderedPageWaitStrategy, chromium_binary
+from support.integration import Credentials, Desktop, RenderedPageWaitStrategy, chromium_binary
 from testcontainers.core.container import DockerContainer
 
 from helios import measure
@@ -82,18 +82,14 @@ def root_mode(image: str, **kwargs: object) -> DockerContainer:
 
 
 def start(container: DockerContainer, distro: Distro, image: str) -> Desktop:
+    """`container` started and ready (conftest.desktop's shape); stopped again if it is not."""
     began = time.monotonic()
     container.start()
     try:
-        ready = integration.wait_ready(
-            container, integration.health_strategy(3000, timeout=TIMEOUT), began
-        )
-    except TimeoutError as exc:
-        logs = b"\n".join(container.get_logs()).decode(errors="replace")
+        return integration.ready_desktop(container, distro, image, began, TIMEOUT)
+    except BaseException:  # pytest.fail raises an outcome, not an Exception
         container.stop()
-        pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs[-3000:]}")
-    host, port = integration.host_port(container, 3000)
-    return Desktop(distro, image, container, host, port, ready)
+        raise
 
 
 @pytest.fixture(scope="module")
@@ -179,17 +175,11 @@ def test_the_account_is_named_from_user(rootless: Desktop) -> None:
 
 def test_hook_and_custom_service_run_as_the_user(rootless: Desktop) -> None:
     assert sh(rootless, f"cat {HOOK_OUT}") == "uid=1234 user=alice"
-    old = sh(rootless, f"cat {CUSTOM_PID}")
+    old = integration.wait_service(rootless.container, CUSTOM_PID, TIMEOUT)
     assert sh(rootless, f"stat -c %u /proc/{old}") == "1234"
     sh(rootless, f"kill -KILL {old}")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        new = sh(rootless, f"cat {CUSTOM_PID} 2>/dev/null || true")
-        if new and new != old and sh(rootless, f"test -d /proc/{new} && echo y || true") == "y":
-            assert sh(rootless, f"stat -c %u /proc/{new}") == "1234"
-            return
-        time.sleep(0.5)
-    pytest.fail("the custom service was not restarted within 60 s")
+    new = integration.wait_service(rootless.container, CUSTOM_PID, 60, replacing=old)
+    assert sh(rootless, f"stat -c %u /proc/{new}") == "1234"
 
 
 def test_nothing_is_written_outside_the_mounts(
@@ -248,11 +238,8 @@ def test_ids_that_do_not_match_the_process_stop_with_one_line(
     container = least_privilege(image, 1234, 1234).with_env("UID", "1000")
     container.start()
     try:
-        deadline = time.monotonic() + 30
-        while docker_client.container.inspect(container.get_wrapped_container().id).state.running:
-            assert time.monotonic() < deadline, "still running after 30 s"
-            time.sleep(0.3)
-        logs = b"\n".join(container.get_logs()).decode(errors="replace")
+        integration.wait_exited(docker_client, container.get_wrapped_container().id, 30)
+        logs = integration.logs_of(container)
     finally:
         container.stop()
     errors = [line for line in logs.splitlines() if line.startswith("[helios]")]

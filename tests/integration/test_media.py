@@ -9,7 +9,7 @@ import threading
 import time
 
 import socketio
-from itsetup import CREDS, TIMEOUT, UID, Desktop
+from itsetup import CREDS, TIMEOUT, UID
 from python_on_whales import DockerClient
 from rfb import RfbSession, Screen
 from session import (
@@ -23,6 +23,7 @@ from session import (
     user_run,
     wav,
 )
+from support.integration import Desktop
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 TONE_HZ = 440.0

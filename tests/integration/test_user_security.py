@@ -84,16 +84,6 @@ def wait_healthy(client: DockerClient, container: Container) -> None:
     pytest.fail(f"no /health 200 after {TIMEOUT}s:\n{client.container.logs(container)[-3000:]}")
 
 
-def wait_exited(client: DockerClient, container: Container, seconds: float) -> int:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        state = client.container.inspect(container).state
-        if not state.running:
-            return int(state.exit_code or 0)
-        time.sleep(0.2)
-    pytest.fail(f"still running after {seconds}s:\n{client.container.logs(container)[-3000:]}")
-
-
 @pytest.fixture
 def image(helios_image: tuple[Distro, str]) -> str:
     return helios_image[1]
@@ -154,7 +144,7 @@ def test_bad_value_stops_at_once_before_anything_is_created(
 ) -> None:
     started_at = time.monotonic()
     with started(docker_client, image, {**BASE_ENV, **extra}) as container:
-        code = wait_exited(docker_client, container, 20)
+        code = integration.wait_exited(docker_client, container.id, 20)
         elapsed = time.monotonic() - started_at
         logs = docker_client.container.logs(container)
         changed = set(docker_client.container.diff(container))
@@ -171,7 +161,7 @@ def test_bad_kasmvnc_conf_line_stops_the_container_once(
     conf.write_text("# custom\nFrameRate 9000\n")
     volume = (str(conf), "/etc/kasm/kasmvnc.conf", "ro")
     with started(docker_client, image, BASE_ENV, volumes=[volume]) as container:
-        code = wait_exited(docker_client, container, 20)
+        code = integration.wait_exited(docker_client, container.id, 20)
         logs = docker_client.container.logs(container)
     hits = [line for line in logs.splitlines() if "/etc/kasm/kasmvnc.conf:2:" in line]
     assert code != 0

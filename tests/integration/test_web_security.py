@@ -32,10 +32,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from itsetup import CREDS, TIMEOUT, USER, Desktop
+from itsetup import CREDS, TIMEOUT, USER
 from python_on_whales import DockerClient
 from support import integration
-from support.integration import Credentials
+from support.integration import Credentials, Desktop
 from support.screens import chromium_binary
 from testcontainers.core.container import DockerContainer
 
@@ -48,17 +48,6 @@ INSECURE = ssl._create_unverified_context()  # the self-signed certificate is th
 
 def https_port(desktop: Desktop) -> int:
     return integration.host_port(desktop.container, 3001)[1]
-
-
-def read_head(sock: socket.socket) -> bytes:
-    """Bytes up to the end of an HTTP head (or until the peer closes)."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def upgrade(
@@ -81,7 +70,7 @@ def upgrade(
     raw = socket.create_connection((host, port), timeout=integration.HTTP_TIMEOUT)
     with INSECURE.wrap_socket(raw, server_hostname=host) if tls else raw as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = read_head(sock)
+        head = integration.read_head(sock)
     status = head.split(b"\r\n", 1)[0].split()
     if len(status) < 2 or not status[1].isdigit():
         raise ConnectionError(f"no HTTP status line in the upgrade answer: {head[:80]!r}")
@@ -263,7 +252,7 @@ def test_sidecar_cannot_spoof_an_open_session_on_xvncs_internal_socket(
                 f"Authorization: {CREDS.header()}\r\n\r\n"
             ).encode()
         )
-        assert b" 101 " in read_head(sock)
+        assert b" 101 " in integration.read_head(sock)
         time.sleep(1)
         received = in_network_namespace(docker_client, desktop, RFB_SPOOF)
     assert int(received.strip().splitlines()[-1]) < 1000, "the sidecar received the desktop"

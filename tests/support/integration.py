@@ -10,21 +10,24 @@ port on 127.0.0.1 (never a bridge address) and keeps credentials out of process 
 
 import base64
 import os
+import socket
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import pytest
 import requests
 import websocket
 from python_on_whales import DockerClient
 from python_on_whales.exceptions import DockerException
 from requests.adapters import HTTPAdapter
 from testcontainers.core.container import DockerContainer
-from testcontainers.core.wait_strategies import HttpWaitStrategy
+from testcontainers.core.wait_strategies import ExecWaitStrategy, HttpWaitStrategy
 from testcontainers.core.waiting_utils import WaitStrategy
 from urllib3.util.retry import Retry
 
 from helios.matrix import Distro
+from helios.tags import image_env_var
 
 from .screens import (
     PictureStats,
@@ -38,6 +41,7 @@ from .screens import (
 __all__ = [
     "DEV_TAG",
     "Credentials",
+    "Desktop",
     "PictureStats",
     "Proc",
     "RenderedPageWaitStrategy",
@@ -49,14 +53,19 @@ __all__ = [
     "host_port",
     "http_get",
     "image_env_var",
+    "logs_of",
     "memory_bytes",
     "parse_processes",
     "png_stats",
     "processes",
+    "read_head",
+    "ready_desktop",
     "resolve_image",
     "screenshot",
     "stats",
+    "wait_exited",
     "wait_ready",
+    "wait_service",
     "websocket_upgrade",
 ]
 
@@ -78,11 +87,6 @@ class Credentials:
         """The basic-auth Authorization value (for clients that take raw headers)."""
         token = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
         return f"Basic {token}"
-
-
-def image_env_var(name: str) -> str:
-    """HELIOS_IMAGE_<NAME>: the variable naming an existing image for distro `name`."""
-    return "HELIOS_IMAGE_" + name.upper().replace("-", "_")
 
 
 def build_hint(name: str) -> str:
@@ -134,6 +138,91 @@ def wait_ready(container: DockerContainer, strategy: WaitStrategy, since: float)
     """Block until `strategy` is satisfied; seconds from `since` (a time.monotonic()) to ready."""
     strategy.wait_until_ready(container)
     return time.monotonic() - since
+
+
+@dataclass(frozen=True)
+class Desktop:
+    """A started Helios container whose /health answered 200, and where the host reaches it."""
+
+    distro: Distro
+    image: str
+    container: DockerContainer
+    host: str
+    port: int
+    ready_seconds: float
+
+    @property
+    def id(self) -> str:
+        return str(self.container.get_wrapped_container().id)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def logs_of(container: DockerContainer) -> str:
+    """The container's stdout and stderr so far, as text."""
+    return b"\n".join(container.get_logs()).decode(errors="replace")
+
+
+def ready_desktop(
+    container: DockerContainer,
+    distro: Distro,
+    image: str,
+    since: float,
+    timeout: float,
+    port: int = 3000,
+) -> Desktop:
+    """The Desktop of the started `container` once /health on `port` answers 200.
+
+    Not ready within `timeout`: the test fails naming the distro, with the container's last
+    logs (stopping the container stays the caller's job)."""
+    try:
+        ready = wait_ready(container, health_strategy(port, timeout=timeout), since)
+    except TimeoutError as exc:
+        logs = logs_of(container)[-3000:]
+        pytest.fail(f"{distro.name}: {exc}\nlast container logs:\n{logs}")
+    host, published = host_port(container, port)
+    return Desktop(distro, image, container, host, published, ready)
+
+
+def wait_exited(client: DockerClient, container: str, seconds: float) -> int:
+    """The exit code once `container` stops; a test failure (with its logs) after `seconds`.
+
+    Polled: `docker wait` (client.container.wait) has no timeout, and a container that keeps
+    running is the failure this has to report."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.container.inspect(container).state
+        if not state.running:
+            return int(state.exit_code or 0)
+        time.sleep(0.2)
+    pytest.fail(f"still running after {seconds}s:\n{client.container.logs(container)[-3000:]}")
+
+
+def wait_service(
+    container: DockerContainer, pid_file: str, timeout: float, replacing: str = ""
+) -> str:
+    """The pid a supervised service wrote to `pid_file`, once that process runs (and is not
+    `replacing`, the pid of the instance that was killed): how a restart is seen."""
+    alive = f'p=$(cat {pid_file} 2>/dev/null) && [ -n "$p" ] && [ -d "/proc/$p" ]'
+    if replacing:
+        alive += f' && [ "$p" != {int(replacing)} ]'
+    strategy = ExecWaitStrategy(["sh", "-c", alive]).with_startup_timeout(timeout)
+    strategy.wait_until_ready(container)
+    result = container.exec(["cat", pid_file])
+    return result.output.decode().strip()
+
+
+def read_head(sock: socket.socket) -> bytes:
+    """Bytes up to the end of an HTTP head, or all there were when the peer closed first."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
 
 
 def host_port(container: DockerContainer, port: int) -> tuple[str, int]:

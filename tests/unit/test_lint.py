@@ -106,6 +106,18 @@ def test_main_exit_code(monkeypatch):
     assert lint.main([]) == 0
     monkeypatch.setattr(lint, "lint_commands", lambda: [["false"]])
     assert lint.main([]) == 1
+    monkeypatch.setattr(lint, "format_commands", lambda: [[sys.executable, "-c", "pass"]])
+    assert lint.main(["--format"]) == 0
+
+
+def test_main_refuses_an_unknown_argument(capsys):
+    """`python -m helios.lint --fromat` used to run the checks as if nothing was asked."""
+    with pytest.raises(SystemExit) as err:
+        lint.main(["--fromat"])
+    assert err.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "python -m helios.lint: error: unrecognized arguments: --fromat"
+    )
 
 
 BROKEN_WORKFLOW = """\

@@ -105,6 +105,14 @@ def test_missing_image_and_bad_top_are_one_line_errors():
         pkgsize.size_report(FakeClient(), "helios:x", top=0)
 
 
+def test_top_as_invoke_hands_it_over():
+    assert pkgsize.parse_top("10") == 10
+    with pytest.raises(HeliosError, match=r"^--top must be a whole number, got '2\.5'$"):
+        pkgsize.parse_top("2.5")
+    with pytest.raises(HeliosError, match=r"^--top must be at least 1, got 0$"):
+        pkgsize.parse_top("0")
+
+
 def test_on_disk_sizes_rank_packages_when_measured():
     """Installed-Size counts excluded docs/translations; the bytes in the image decide."""
     packages = pkgsize.parse_packages(DPKG)

@@ -1,4 +1,5 @@
 import os
+import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +43,8 @@ def calls(monkeypatch):
 
 def test_namespace_has_every_task():
     ns = t.namespace()
-    tools = {"build", "bake", "up", "down", "size", "bases", "lint", "format", "sources", "release"}
+    tools = {"build", "test", "bake", "up", "down", "size", "bases", "lint", "format", "sources"}
+    tools |= {"release"}
     assert set(ns.task_names) == {*NAMES, *tools}
 
 
@@ -51,6 +53,21 @@ def test_every_task_is_documented_in_one_short_line():
         first = (task.__doc__ or "").strip().splitlines()
         assert first, name
         assert len(first[0]) <= 64, name
+
+
+def test_the_readme_shows_every_task_with_its_options():
+    """README.md's command table names each task and each of its options."""
+    readme = (t.ROOT / "README.md").read_text()
+    table = [line for line in readme.splitlines() if line.startswith("| `invoke ")]
+    for name, item in t.namespace().tasks.items():
+        shown = "<distro>" if isinstance(item, t.DistroTask) else name
+        rows = [row for row in table if f"`invoke {shown}" in row or f"/ `invoke {shown}" in row]
+        assert rows, f"README.md has no row for invoke {name}"
+        for argument in item.get_arguments():
+            if argument.name in item.positional:
+                continue
+            flag = "--" + argument.name.replace("_", "-")
+            assert any(flag in row for row in rows), f"invoke {name} {flag} not in README.md"
 
 
 def test_build_calls_bake_with_targets_file_load_and_variables(calls):
@@ -194,50 +211,6 @@ def test_down(calls):
     assert calls[0][2] == {"remove_orphans": True}
 
 
-@pytest.mark.parametrize(
-    ("argv", "claimed"),
-    [
-        (["invoke", "build"], []),
-        (["invoke", "build", "bookworm", "sid"], ["bookworm", "sid"]),
-        (["invoke", "build", "--sources", "sid", "bookworm"], ["bookworm"]),
-        (["invoke", "build", "--sources=/x", "-c", "ca.pem", "rocky-9"], ["rocky-9"]),
-        (["invoke", "build", "noble", "up", "noble"], ["noble"]),
-        (["invoke", "lint"], []),
-    ],
-)
-def test_claimed_distros(argv, claimed):
-    assert t.claimed_distros(argv, "build", t.task_names()) == claimed
-
-
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["invoke", "build", "buster"], "unknown distro 'buster'; valid: " + ", ".join(NAMES)),
-        (["invoke", "build", "sid", "--sources", "x"], "put options before the distro names"),
-        (["invoke", "buster"], "unknown task or distro 'buster'; distros: " + ", ".join(NAMES)),
-    ],
-)
-def test_namespace_rejects_bad_command_lines(argv, message):
-    with pytest.raises(Exit) as err:
-        t.namespace(argv)
-    assert err.value.code == 1
-    assert message in str(err.value.message)
-
-
-def test_build_task_builds_claimed_names_and_stops_invoke(calls, monkeypatch):
-    monkeypatch.setattr("sys.argv", ["invoke", "build", "bookworm", "sid"])
-    with pytest.raises(Exit) as err:
-        t.build(Context())
-    assert err.value.code == 0
-    assert calls[0][2]["targets"] == ["bookworm", "sid"]
-
-
-def test_build_task_without_names_builds_all(calls, monkeypatch):
-    monkeypatch.setattr("sys.argv", ["invoke", "build"])
-    t.build(Context())
-    assert calls[0][2]["targets"] == NAMES
-
-
 def test_stale_bake_file_is_rerendered_before_building(calls, monkeypatch):
     written: list[bool] = []
     monkeypatch.setattr(bake, "is_current", lambda output=None: False)
@@ -259,17 +232,199 @@ def test_lint_and_format_run_the_shared_commands(monkeypatch, tmp_path):
     assert ran.read_text() == "xxx"
 
 
-def _tree_copy(tmp_path: Path) -> Path:
-    """This tree's tasks.py, helios package and data files in a folder of their own."""
-    import shutil
+TREE_FILES = (
+    "tasks.py",
+    "invoke.yaml",
+    "distros.toml",
+    "sources.toml",
+    "version.toml",
+    "budget.toml",
+    "docker-bake.hcl.j2",
+    "docker-bake.hcl",
+    "Dockerfile.j2",
+    "Dockerfile",
+    "compose.yml",
+    "compose.gpu.yml",
+)
+# Stands in for docker on PATH: logs each call (and HELIOS_CHANNEL), answers `image inspect`
+# with "No such image", succeeds for `buildx bake` unless FAKE_BAKE_FAILS is set (python-on-whales
+# then reads the bake definition with --print: `{}`, not logged).
+FAKE_DOCKER = """#!/bin/sh
+case " $* " in *" --print "*) echo '{}' && exit 0 ;; esac
+printf '%s | HELIOS_CHANNEL=%s\\n' "$*" "${HELIOS_CHANNEL:-}" >>"$FAKE_DOCKER_LOG"
+case "$1 $2" in
+"image inspect") echo "Error: No such image: $3" >&2 && exit 1 ;;
+"buildx bake") [ -z "${FAKE_BAKE_FAILS:-}" ] && exit 0 ;;
+esac
+echo "ERROR: fake docker: $1 $2 failed" >&2
+exit 1
+"""
 
-    root = tmp_path / "tree"
-    shutil.copytree(
-        t.ROOT / "helios", root / "helios", ignore=shutil.ignore_patterns("__pycache__")
+
+class Cli:
+    """The real `invoke` program, run in a copy of this tree with a fake docker on PATH."""
+
+    def __init__(self, tmp_path: Path):
+        import shutil
+
+        self.root = tmp_path / "tree"
+        shutil.copytree(
+            t.ROOT / "helios", self.root / "helios", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for name in TREE_FILES:
+            shutil.copy(t.ROOT / name, self.root / name)
+        self.bin = tmp_path / "bin"
+        self.bin.mkdir()
+        docker = self.bin / "docker"
+        docker.write_text(FAKE_DOCKER)
+        docker.chmod(0o755)
+        self.log = tmp_path / "docker.log"
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("HELIOS_")},
+            "PYTHONPATH": str(self.root),
+            "PATH": f"{self.bin}:/usr/bin:/bin",
+            "FAKE_DOCKER_LOG": str(self.log),
+        }
+
+    def run(self, *argv: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "invoke", *argv],
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env={**self.env, **env},
+            timeout=120,
+        )
+
+    def fails_with(self, line: str, *argv: str, **env: str) -> None:
+        """`invoke argv` exits 1 printing exactly `line` (one line, no traceback)."""
+        result = self.run(*argv, **env)
+        assert (result.returncode, result.stderr.strip()) == (1, line), (argv, result.stderr)
+
+    def docker_calls(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+
+@pytest.fixture
+def cli(tmp_path) -> Cli:
+    return Cli(tmp_path)
+
+
+VALID = "valid: " + ", ".join(NAMES)
+
+
+def test_cli_lists_every_task_and_shows_task_help(cli):
+    listed = cli.run("--list")
+    assert listed.returncode == 0 and listed.stderr == ""
+    names = {line.split()[0] for line in listed.stdout.splitlines()[2:] if line.strip()}
+    assert names == set(t.namespace().task_names)
+    helped = cli.run("--help", "test")
+    assert helped.returncode == 0
+    assert "--sources=STRING" in helped.stdout and "--ca-bundle=STRING" in helped.stdout
+    assert cli.docker_calls() == []
+
+
+def test_cli_build_passes_its_distros_to_bake_with_options_before_or_after(cli):
+    assert cli.run("build", "--channel", "unstable", "bookworm,sid").returncode == 0
+    assert cli.run("build", "all", "--channel", "testing").returncode == 0
+    first, every = cli.docker_calls()
+    assert first.startswith("buildx bake --load --file ")
+    assert first.endswith(" bookworm sid | HELIOS_CHANNEL=unstable")
+    assert every.endswith(f" {' '.join(NAMES)} | HELIOS_CHANNEL=testing")
+
+
+@pytest.mark.parametrize("task", ["build", "test", "up", "size"])
+def test_cli_an_unknown_distro_lists_the_valid_ones(cli, task):
+    cli.fails_with(f"error: unknown distro 'buster'; {VALID}", task, "bookworm,buster")
+    assert cli.docker_calls() == []
+
+
+@pytest.mark.parametrize(("task", "argument"), [("build", "sid"), ("test", "trixie")])
+def test_cli_a_distro_task_after_the_distros_is_refused_before_anything_runs(cli, task, argument):
+    cli.fails_with(
+        f"error: {argument} is a task of its own (it builds and starts {argument}), not another "
+        f"distro for {task}: name several as one argument, invoke {task} bookworm,{argument}",
+        task,
+        "bookworm",
+        argument,
     )
-    for name in ("tasks.py", "distros.toml", "sources.toml", "version.toml", "budget.toml"):
-        shutil.copy(t.ROOT / name, root / name)
-    return root
+    assert cli.docker_calls() == []
+
+
+def test_cli_other_bad_input_is_one_line_and_touches_no_engine(cli, tmp_path):
+    one = "error: name exactly one distro, e.g. invoke {} bookworm"
+    cli.fails_with(one.format("up"), "up", "bookworm,sid")
+    cli.fails_with(one.format("size"), "size", "all")
+    cli.fails_with("error: --top must be a whole number, got 'x1'", "size", "sid", "--top", "x1")
+    cli.fails_with(
+        "error: unknown channel 'nightly'; valid: dev, release, unstable, testing",
+        "build",
+        "sid",
+        "--channel",
+        "nightly",
+    )
+    missing = tmp_path / "missing.pem"
+    cli.fails_with(
+        f"error: CA bundle {missing} (--ca-bundle / HELIOS_CA_BUNDLE) is not a file",
+        "test",
+        "sid",
+        "--ca-bundle",
+        str(missing),
+    )
+    cli.fails_with(
+        f"error: sources folder {missing}: not a directory", "build", "sid", "--sources", missing
+    )
+    cli.fails_with(
+        "error: --help stands where the distros go: invoke test <distros> [options]; "
+        f"help: invoke --help test; distros: {', '.join(NAMES)}",
+        "test",
+        "--help",
+    )
+    cli.fails_with("'build' did not receive required positional arguments: 'distros'", "build")
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    cli.fails_with(f"error: {taken}: File exists", "sources", "--dest", str(taken))
+    assert cli.docker_calls() == []
+
+
+def test_cli_a_failed_docker_command_ends_in_one_line_naming_it(cli):
+    """bake streams its own output (here the fake's ERROR line); then one line of ours."""
+    result = cli.run("noble", FAKE_BAKE_FAILS="1")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "ERROR: fake docker: buildx bake failed",
+        "error: docker exited 1: see its output above; rerun: "
+        f"{cli.bin / 'docker'} buildx bake --load --file {cli.root / 'docker-bake.hcl'} noble",
+    ]
+
+
+def test_cli_test_builds_a_missing_image_under_helios_repo_first(cli):
+    """`invoke test sid` without the image: inspects $HELIOS_REPO:sid, then builds sid."""
+    result = cli.run("test", "sid", HELIOS_REPO="helios-x", FAKE_BAKE_FAILS="1")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == ["building helios-x:sid (not in the engine)"]
+    assert result.stderr.strip().splitlines()[-1].startswith("error: docker exited 1: see its")
+    inspect, bake_call = cli.docker_calls()
+    assert inspect.startswith("image inspect helios-x:sid")
+    assert bake_call.startswith("buildx bake ") and bake_call.endswith(" sid | HELIOS_CHANNEL=dev")
+
+
+def test_cli_without_docker_is_one_line(cli, tmp_path):
+    (cli.bin / "docker").unlink()
+    cli.fails_with(t.NO_DOCKER, "up", "sid", PATH=str(cli.bin))
+
+
+def test_distro_names_that_are_task_names_are_refused(monkeypatch):
+    real = matrix.load()
+    clashing = real[0].model_copy(update={"name": "test"})
+    monkeypatch.setattr(t.matrix, "load", lambda: (clashing, *real[1:]))
+    with pytest.raises(Exit) as err:
+        t.namespace()
+    assert err.value.code == 1
+    assert str(err.value.message).startswith(
+        "error: distros.toml: distro name(s) test are taken by tasks (all, bake, bases, build"
+    )
 
 
 @pytest.mark.parametrize(
@@ -279,26 +434,29 @@ def _tree_copy(tmp_path: Path) -> Path:
         ("[[distro]]", "invalid TOML"),
     ],
 )
-def test_a_broken_distros_toml_is_one_line_for_every_invoke_call(tmp_path, broken, message):
-    import subprocess
-
-    root = _tree_copy(tmp_path)
-    matrix_file = root / "distros.toml"
+def test_a_broken_distros_toml_is_one_line_for_every_invoke_call(cli, broken, message):
+    matrix_file = cli.root / "distros.toml"
     bad = 'family = "hurd"' if broken.startswith("family") else "[[distro]"
     matrix_file.write_text(matrix_file.read_text().replace(broken, bad, 1))
-    for argv in (["--list"], ["build", "bookworm"], ["lint"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "invoke", *argv],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-            env={**os.environ, "PYTHONPATH": str(root)},
-        )
+    for argv in (["--list"], ["test", "sid"]):
+        result = cli.run(*argv)
         assert result.returncode == 1, (argv, result.stdout, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), (argv, result.stderr)
         assert message in lines[0] and "Traceback" not in result.stderr
+    assert cli.docker_calls() == []
+
+
+def test_build_task_builds_a_comma_list_or_all(calls):
+    t.build(Context(), "bookworm,sid")
+    t.build(Context(), "all")
+    assert [c[2]["targets"] for c in calls] == [["bookworm", "sid"], NAMES]
+
+
+def test_the_built_tag_follows_helios_repo(calls, monkeypatch):
+    monkeypatch.setenv("HELIOS_REPO", "helios-x")
+    t.up(Context(), "jammy")
+    assert calls[0][3] == "helios-x:jammy"
 
 
 def test_kasmbins_flag_enables_the_optional_source(calls):
@@ -306,14 +464,6 @@ def test_kasmbins_flag_enables_the_optional_source(calls):
     assert calls[0][2]["set"] == {"*.args.KASMBINS": "true"}
     t.build_images(matrix.select(matrix.load(), ["sid"]))
     assert "*.args.KASMBINS" not in calls[1][2]["set"]
-
-
-def test_build_value_options_come_from_the_task_itself():
-    flags = t.value_options(t.build)
-    assert {"--sources", "-s", "--ca-bundle", "-c", "--platform", "-p", "--channel"} <= flags
-    assert "--kasmbins" not in flags and "-k" not in flags  # a switch takes no value
-    argv = ["invoke", "build", "-k", "--channel", "dev", "sid", "bookworm"]
-    assert t.claimed_distros(argv, "build", t.task_names()) == ["sid", "bookworm"]
 
 
 def test_a_failed_docker_command_is_one_line_with_the_command_to_rerun(monkeypatch):
