@@ -18,7 +18,8 @@ main() {
     require_root
     log "Debian $(debian_major), $(python3 --version)"
     # docker.io for its CLI (python-on-whales drives it; its dockerd is never started here).
-    apt_install ca-certificates chromium docker.io python3-venv util-linux
+    # libatomic1: the node binary of the playwright wheel links it.
+    apt_install ca-certificates chromium docker.io libatomic1 python3-venv util-linux
     if [[ ! -x $VENV/bin/nox ]]; then
         python3 -m venv "$VENV"
         "$VENV/bin/pip" install -q nox

@@ -78,7 +78,13 @@ class Layout:
         data = self.read(f"blobs/sha256/{value}")
         if hashlib.sha256(data).hexdigest() != value:
             raise HeliosError(f"{self.path}: blob {digest} does not have that digest")
-        return json.loads(data)
+        try:
+            found = json.loads(data)
+        except ValueError as exc:
+            raise HeliosError(f"{self.path}: blob {digest} is not JSON ({exc})") from None
+        if not isinstance(found, dict):
+            raise HeliosError(f"{self.path}: blob {digest} is not a JSON object")
+        return found
 
 
 @dataclass(frozen=True)
@@ -153,7 +159,9 @@ def describe(path: Path, platform: str = "") -> Image:
         missing.append("provenance")
     if missing:
         raise HeliosError(f"{path}: the {have[0]} image has no {' or '.join(missing)} attestation")
-    config = layout.blob(manifest)["config"]["digest"]
+    config = (layout.blob(manifest).get("config") or {}).get("digest")
+    if not isinstance(config, str):
+        raise HeliosError(f"{path}: the image manifest {manifest} names no config")
     return Image(have[0], index, manifest, config, attestations, _tags(layout))
 
 

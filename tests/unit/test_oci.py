@@ -154,3 +154,24 @@ def test_cli_describe_and_verify(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.startswith("error: the pushed index lacks")
     assert "Traceback" not in captured.err
+
+
+def test_a_manifest_without_config_is_one_line(tmp_path):
+    archive = Archive()
+    manifest = archive.blob({"mediaType": OCI_MANIFEST})
+    layers = [{"annotations": {oci.PREDICATE_TYPE: p}} for p in (oci.SBOM_PREDICATE, PROVENANCE)]
+    attestation = archive.blob({"layers": layers})
+    refs = {oci.REFERENCE_TYPE: "attestation-manifest", oci.REFERENCE_DIGEST: manifest}
+    index = archive.blob(
+        {
+            "manifests": [
+                {"digest": manifest, "platform": {"os": "linux", "architecture": "amd64"}},
+                {"digest": attestation, "annotations": refs},
+            ]
+        }
+    )
+    archive.files["index.json"] = json.dumps(
+        {"manifests": [{"mediaType": OCI_INDEX, "digest": index}]}
+    ).encode()
+    with pytest.raises(HeliosError, match="names no config"):
+        oci.describe(archive.write(tmp_path / "x.tar"))
