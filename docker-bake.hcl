@@ -18,8 +18,9 @@ variable "HELIOS_VERSION" {
   default = "0.1.0"
 }
 
+# Every target builds these; `invoke build` (which loads into the engine) sets the host's one.
 variable "HELIOS_PLATFORMS" {
-  default = "linux/amd64"
+  default = "linux/amd64,linux/arm64"
 }
 
 variable "HELIOS_REVISION" {
@@ -67,11 +68,13 @@ group "rhel" {
   targets = ["rocky-9", "alma-9"]
 }
 
-# Shared by every distro: build context, Dockerfile, platforms, pinned upstream sources.
-target "_common" {
-  context    = "."
-  dockerfile = "Dockerfile"
-  platforms  = split(",", HELIOS_PLATFORMS)
+# Small shared targets, composed with `inherits` (maps such as args and labels merge).
+target "_platforms" {
+  platforms = split(",", HELIOS_PLATFORMS)
+}
+
+# The pinned upstream sources (sources.toml) and the build-wide args.
+target "_sources" {
   args = {
     HELIOS_VERSION = HELIOS_VERSION
     SNAKEOIL_IMAGE = HELIOS_SNAKEOIL_IMAGE
@@ -149,6 +152,9 @@ target "_common" {
     XORG_SERVER_21_1_4_URL = "https://www.x.org/archive/individual/xserver/xorg-server-21.1.4.tar.gz"
     XORG_SERVER_21_1_4_VERSION = "21.1.4"
   }
+}
+
+target "_labels" {
   labels = {
     "org.opencontainers.image.version"  = HELIOS_VERSION
     "org.opencontainers.image.revision" = HELIOS_REVISION
@@ -156,6 +162,13 @@ target "_common" {
     "org.opencontainers.image.created"  = HELIOS_CREATED != "" ? HELIOS_CREATED : timestamp()
     "org.opencontainers.image.licenses" = "MIT"
   }
+}
+
+# Shared by every distro: build context, Dockerfile, platforms, sources, labels.
+target "_common" {
+  inherits   = ["_platforms", "_sources", "_labels"]
+  context    = "."
+  dockerfile = "Dockerfile"
 }
 
 target "bookworm" {

@@ -5,6 +5,7 @@ Dockerfile from Dockerfile.j2 (sources.toml [stages], see helios.dockerfile). Bo
 `python -m helios.bake --check` (the lint tier) fails when either is stale.
 """
 
+import platform as host
 from pathlib import Path
 
 import jinja2
@@ -15,6 +16,27 @@ from helios.tags import CHANNELS
 TEMPLATE = ROOT / "docker-bake.hcl.j2"
 OUTPUT = ROOT / "docker-bake.hcl"
 SNAKEOIL_IMAGE = "ubuntu:noble"
+# Every target builds every platform (HELIOS_PLATFORMS' default); one per arch of sources.toml.
+PLATFORMS = tuple(f"linux/{arch}" for arch in manifest.ARCHES)
+# platform.machine() names -> the Docker platform of that arch.
+MACHINES = {
+    "x86_64": "linux/amd64",
+    "amd64": "linux/amd64",
+    "aarch64": "linux/arm64",
+    "arm64": "linux/arm64",
+}
+
+
+def host_platform(machine: str | None = None) -> str:
+    """The platform this machine builds natively (what a `--load` build targets by default)."""
+    name = host.machine() if machine is None else machine
+    found = MACHINES.get(name.lower())
+    if found is None:
+        raise HeliosError(
+            f"host architecture {name!r} has no Helios image; build one with --platform "
+            f"({' or '.join(PLATFORMS)}, emulated)"
+        )
+    return found
 
 
 def context(
@@ -40,6 +62,7 @@ def context(
         "groups": groups,
         "families": list(groups),
         "channels": CHANNELS,
+        "platforms": PLATFORMS,
         "version": helios_version,
         "snakeoil_image": SNAKEOIL_IMAGE,
         "source_args": sources.build_args(),

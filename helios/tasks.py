@@ -178,6 +178,8 @@ def build_images(
     tags.check_channel(channel)
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
+    # The engine's image store holds one platform: a loaded build is the host's unless told.
+    platforms = platform or (bake.host_platform() if load else "")
     if not bake.is_current():
         print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
@@ -185,8 +187,8 @@ def build_images(
     if kasmbins:
         settings["*.args.KASMBINS"] = "true"
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
-    if platform:
-        variables["HELIOS_PLATFORMS"] = platform
+    if platforms:
+        variables["HELIOS_PLATFORMS"] = platforms
     with sources_staged(sources):
         docker_client().buildx.bake(
             targets=[d.name for d in distros],

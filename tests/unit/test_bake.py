@@ -31,8 +31,52 @@ def test_groups(rendered):
     assert groups["rhel"]["targets"] == ["rocky-9", "alma-9"]
 
 
-def test_one_target_per_distro_plus_abstract_common(rendered):
-    assert sorted(blocks(rendered, "target")) == sorted([*NAMES, "_common"])
+SHARED = ["_common", "_labels", "_platforms", "_sources"]
+
+
+def test_one_target_per_distro_plus_small_shared_ones(rendered):
+    targets = blocks(rendered, "target")
+    assert sorted(targets) == sorted([*NAMES, *SHARED])
+    assert targets["_common"]["inherits"] == ["_platforms", "_sources", "_labels"]
+    for name in NAMES:
+        assert targets[name]["inherits"] == ["_common"]
+    # each shared piece holds one concern: platforms, args or labels
+    assert set(targets["_platforms"]) == {"platforms"}
+    assert set(targets["_sources"]) == {"args"}
+    assert set(targets["_labels"]) == {"labels"}
+
+
+def test_every_target_builds_both_platforms_by_default(rendered):
+    assert bake.PLATFORMS == ("linux/amd64", "linux/arm64")
+    default = blocks(rendered, "variable")["HELIOS_PLATFORMS"]["default"]
+    assert default.split(",") == list(bake.PLATFORMS)
+    for name in NAMES:
+        assert resolved_target(rendered, name)["platforms"] == '${split(",", HELIOS_PLATFORMS)}'
+
+
+@pytest.mark.parametrize(
+    ("machine", "platform"),
+    [
+        ("x86_64", "linux/amd64"),
+        ("AMD64", "linux/amd64"),
+        ("aarch64", "linux/arm64"),
+        ("arm64", "linux/arm64"),
+    ],
+)
+def test_host_platform_maps_the_machine_to_its_docker_platform(machine, platform):
+    assert bake.host_platform(machine) == platform
+
+
+def test_host_platform_of_an_unsupported_machine_names_the_choices():
+    with pytest.raises(
+        HeliosError, match=r"'riscv64' has no Helios image.*linux/amd64 or linux/arm64"
+    ):
+        bake.host_platform("riscv64")
+
+
+def test_host_platform_reads_this_machine(monkeypatch):
+    monkeypatch.setattr(bake.host, "machine", lambda: "aarch64")
+    assert bake.host_platform() == "linux/arm64"
 
 
 def test_variables_are_prefixed_and_defaulted(rendered):
@@ -41,7 +85,7 @@ def test_variables_are_prefixed_and_defaulted(rendered):
     assert variables["HELIOS_REPO"]["default"] == "helios"
     assert variables["HELIOS_CHANNEL"]["default"] == "dev"
     assert variables["HELIOS_VERSION"]["default"] == version.read()
-    assert variables["HELIOS_PLATFORMS"]["default"] == "linux/amd64"
+    assert variables["HELIOS_PLATFORMS"]["default"] == "linux/amd64,linux/arm64"
     assert variables["HELIOS_SNAKEOIL_IMAGE"]["default"] == "ubuntu:noble"
 
 
@@ -147,7 +191,8 @@ def bake_print(
 @pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
 @pytest.mark.parametrize("channel", sorted(EXPECTED))
 def test_buildx_bake_print_accepts_committed_file(channel):
-    env = {**os.environ, "HELIOS_CHANNEL": channel, "HELIOS_REPO": "reg.example/helios"}
+    env = {k: v for k, v in os.environ.items() if k != "HELIOS_PLATFORMS"}
+    env |= {"HELIOS_CHANNEL": channel, "HELIOS_REPO": "reg.example/helios"}
     printed = json.loads(bake_print(env).stdout)
     assert printed["group"]["default"]["targets"] == NAMES
     assert sorted(printed["target"]) == sorted(NAMES)
@@ -155,6 +200,18 @@ def test_buildx_bake_print_accepts_committed_file(channel):
     for name in NAMES:
         want = tags.tags(channel, "reg.example/helios", version, name)
         assert printed["target"][name]["tags"] == want
+        assert printed["target"][name]["platforms"] == ["linux/amd64", "linux/arm64"]
+
+
+@pytest.mark.buildx
+@pytest.mark.skipif(not BUILDX, reason="docker buildx plugin not installed")
+def test_buildx_one_platform_from_the_variable():
+    """What `invoke build` sets for a --load build: only the host's platform is built."""
+    env = {k: v for k, v in os.environ.items() if k != "HELIOS_PLATFORMS"}
+    printed = json.loads(bake_print({**env, "HELIOS_PLATFORMS": "linux/arm64"}).stdout)
+    assert {name: t["platforms"] for name, t in printed["target"].items()} == {
+        name: ["linux/arm64"] for name in NAMES
+    }
 
 
 @pytest.mark.buildx

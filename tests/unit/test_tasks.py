@@ -80,8 +80,31 @@ def test_build_calls_bake_with_targets_file_load_and_variables(calls):
         "files": [bake.OUTPUT],
         "load": True,
         "set": {},
-        "variables": {"HELIOS_CHANNEL": "dev", "HELIOS_REVISION": "abc123"},
+        "variables": {
+            "HELIOS_CHANNEL": "dev",
+            "HELIOS_REVISION": "abc123",
+            "HELIOS_PLATFORMS": bake.host_platform(),
+        },
     }
+
+
+@pytest.mark.parametrize(
+    ("machine", "platform"), [("x86_64", "linux/amd64"), ("aarch64", "linux/arm64")]
+)
+def test_a_loaded_build_is_the_host_platform_only(calls, monkeypatch, machine, platform):
+    """The bake file builds both platforms; the engine loads one: `invoke build` picks the host."""
+    monkeypatch.setattr(bake.host, "machine", lambda: machine)
+    t.build_images(matrix.select(matrix.load(), ["sid"]))
+    assert calls[0][2]["variables"]["HELIOS_PLATFORMS"] == platform
+    t.build_images(matrix.select(matrix.load(), ["sid"]), load=False)
+    assert "HELIOS_PLATFORMS" not in calls[1][2]["variables"]  # the bake default: both
+
+
+def test_an_unsupported_host_builds_nothing(calls, monkeypatch):
+    monkeypatch.setattr(bake.host, "machine", lambda: "riscv64")
+    with pytest.raises(HeliosError, match="'riscv64' has no Helios image"):
+        t.build_images(matrix.select(matrix.load(), ["sid"]))
+    assert calls == []
 
 
 def test_build_with_platform_channel_and_ca(calls, tmp_path):
