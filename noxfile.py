@@ -47,7 +47,24 @@ def integration(session: nox.Session) -> None:
     """Full images started with testcontainers (skips, naming the build command, without them)."""
     _install(session)
     junit = "--junitxml=reports/junit-integration.xml"
-    session.run("pytest", "tests/integration", "-ra", junit, *session.posargs, env=_docker_env())
+    args = ("tests/integration", "-ra", "-m", "not bench", junit, *session.posargs)
+    session.run("pytest", *args, env=_docker_env())
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Streaming benchmark (tests/integration/test_bench.py) into reports/measurements.toml."""
+    _install(session)
+    session.run(
+        "pytest",
+        "tests/integration",
+        "-ra",
+        "-s",
+        "-m",
+        "bench",
+        *session.posargs,
+        env=_docker_env(),
+    )
 
 
 @nox.session(python=PYTHON)

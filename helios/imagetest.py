@@ -53,13 +53,18 @@ def images(distros: list[Distro], environ: Mapping[str, str] | None = None) -> d
     return {d.name: tags.built_tag(d.name, environ) for d in distros}
 
 
-def steps(distros: list[Distro], tested: Mapping[str, str], python: str = "") -> list[Step]:
-    """`nox -s integration` then `nox -s measure`, both told which images and distros."""
+def steps(
+    distros: list[Distro], tested: Mapping[str, str], python: str = "", bench: bool = False
+) -> list[Step]:
+    """`nox -s integration` then `nox -s measure`, both told which images and distros; with
+    `bench`, `nox -s bench` (the streaming benchmark) instead."""
     python = python or sys.executable
     names = [d.name for d in distros]
     env = {tags.image_env_var(name): tested[name] for name in names}
     env[SELECT_VAR] = ",".join(names)
     nox = (python, "-m", "nox", "-s")
+    if bench:
+        return [Step((*nox, "bench"), env)]
     return [Step((*nox, "integration"), env), Step((*nox, "measure", "--", *names), env)]
 
 
@@ -71,8 +76,10 @@ def run_step(step: Step) -> int:
     ).returncode
 
 
-def artifacts(distros: list[Distro]) -> list[tuple[str, Path]]:
+def artifacts(distros: list[Distro], bench: bool = False) -> list[tuple[str, Path]]:
     """What a run leaves behind, in the order it is printed."""
+    if bench:
+        return [("measurements", measure.REPORT_FILE)]
     found = [(f"screenshot ({d.name})", SCREENSHOTS / f"{d.name}.png") for d in distros]
     return [*found, ("junit", JUNIT), ("measurements", measure.REPORT_FILE)]
 
@@ -95,8 +102,10 @@ def run(
     build: Callable[[list[Distro]], None],
     runner: Runner | None = None,
     environ: Mapping[str, str] | None = None,
+    bench: bool = False,
 ) -> None:
     """Build the missing images, run every step (also after a failed one), name the files.
+    With `bench`, the step is the streaming benchmark.
 
     `runner` (default `run_step`) runs each command. Raises HeliosError naming each failed
     step after all of them ran."""
@@ -110,11 +119,11 @@ def run(
         build(missing)
     failed = []
     began = time.time()
-    for step in steps(distros, tested):
+    for step in steps(distros, tested, bench=bench):
         code = (runner or run_step)(step)
         if code:
             failed.append(f"{step.label} (exit {code})")
-    for label, path in artifacts(distros):
+    for label, path in artifacts(distros, bench):
         print(f"{label}: {describe(path, began)}")
     if failed:
         raise HeliosError(f"failed: {', '.join(failed)}; see their output above")

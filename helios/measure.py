@@ -48,6 +48,8 @@ METRICS = (
 )
 BUDGET_KEYS = {m.budget_key for m in METRICS}
 REPORT_KEYS = {m.report_key for m in METRICS} | {"image", "measured_at"}
+# The streaming benchmark's table ([bench.<distro>.<variant>], tests/integration/test_bench.py).
+BENCH = "bench"
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,9 @@ def load_report(path: Path) -> dict[str, dict[str, Any]]:
         return {}
     data = tomlfile.load(path)
     for name, entry in data.items():
+        if name == BENCH:
+            _check_bench(path, entry)
+            continue
         if not isinstance(entry, dict):
             raise HeliosError(f"{path}: [{name}] must be a table of measurements")
         unknown = set(entry) - REPORT_KEYS
@@ -133,6 +138,30 @@ def load_report(path: Path) -> dict[str, dict[str, Any]]:
             if metric.report_key in entry:
                 _positive(f"{path}: [{name}]", metric.report_key, entry[metric.report_key])
     return data
+
+
+def _check_bench(path: Path, bench: Any) -> None:
+    """[bench.<distro>.<variant>] tables of numbers and lists (the streaming benchmark's)."""
+    where = f"{path}: [{BENCH}]"
+    if not isinstance(bench, dict):
+        raise HeliosError(f"{where} must be a table of distros")
+    for distro, variants in bench.items():
+        tables = isinstance(variants, dict) and all(isinstance(v, dict) for v in variants.values())
+        if not tables:
+            raise HeliosError(f"{where}: [{BENCH}.{distro}] must hold one table per variant")
+
+
+def record_bench(
+    distro: str, variant: str, values: dict[str, Any], path: Path = REPORT_FILE
+) -> None:
+    """Store one streaming-benchmark result as [bench.<distro>.<variant>] (others are kept)."""
+    report = load_report(path)
+    bench = report.setdefault(BENCH, {})
+    entry = dict(values)
+    entry["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    bench.setdefault(distro, {})[variant] = dict(sorted(entry.items()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(dict(sorted(report.items()))))
 
 
 def record(distro: str, values: dict[str, Any], path: Path = REPORT_FILE) -> None:

@@ -298,6 +298,31 @@ def test_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") 
     )
 
 
+@task(
+    name="bench",
+    positional=["distros"],
+    help={
+        "distros": DISTROS_HELP,
+        "sources": SOURCES_HELP + " when a build is needed",
+        "ca_bundle": CA_HELP,
+    },
+)
+@_friendly
+def bench_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") -> None:
+    """Build if missing, run the streaming benchmark."""
+    from helios import imagetest
+
+    chosen = parse_distros(distros, "bench")
+    ca_bundle_path(ca_bundle)
+    client = docker_client()
+    imagetest.run(
+        chosen,
+        exists=client.image.exists,
+        build=lambda missing: build_images(missing, sources=sources, ca_bundle=ca_bundle),
+        bench=True,
+    )
+
+
 @task(name="bake", help={"check": "only report whether the generated files are stale"})
 @_friendly
 def bake_task(c: Context, check: bool = False) -> None:
@@ -417,6 +442,7 @@ def distro_task(distro: matrix.Distro) -> DistroTask:
 TOOL_TASKS = (
     build,
     test_task,
+    bench_task,
     bake_task,
     up,
     down,
@@ -428,7 +454,7 @@ TOOL_TASKS = (
     release_task,
 )
 # The tasks whose first argument names distros: a distro task right after one is a mistake.
-DISTRO_ARGUMENT = {t.name: "distros" for t in (build, test_task)} | {
+DISTRO_ARGUMENT = {t.name: "distros" for t in (build, test_task, bench_task)} | {
     t.name: "distro" for t in (up, size_task)
 }
 

@@ -4,4 +4,5 @@ set -euo pipefail
 # shellcheck source=common/build/apt-runtime.sh
 . "$(dirname "$0")/../../common/build/apt-runtime.sh"
 
-apt_runtime nodejs libssl3
+# What Xvnc (KasmVNC 1.5) links besides the shared runtime: oneTBB, libcpuid, fmt, libyuv, VA-API.
+apt_runtime nodejs libssl3 libtbb12 libcpuid16 libfmt9 libyuv0 libva2 libva-drm2

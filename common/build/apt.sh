@@ -28,7 +28,9 @@ apt_enable_sources() {
         die "no apt source entries found to enable deb-src for"
 }
 
-# Packages every Debian-family build stage needs; $@ adds distro-specific ones.
+# Packages every Debian-family build stage needs; $@ adds distro-specific ones. KasmVNC >= 1.5
+# compiles against the ffmpeg headers (Xvnc dlopen()s the libraries, see common/build/kasm.sh),
+# VA-API, libcpuid, fmt, oneTBB and libyuv; all come from the distro, none from a download.
 apt_build_deps() {
     apt-get update
     apt_install ca-certificates curl
@@ -40,7 +42,9 @@ apt_build_deps() {
         xz-utils bzip2 file \
         libssl-dev libjpeg-dev libpng-dev libtiff-dev libgif-dev libwebp-dev \
         libx11-dev libxrandr-dev libxcursor-dev libxtst-dev libxfont-dev libxkbfile-dev \
-        libxshmfence-dev libgbm-dev libdrm-dev libgl1-mesa-dri "$@"
+        libxshmfence-dev libgbm-dev libdrm-dev libgl1-mesa-dri \
+        libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libva-dev \
+        libcpuid-dev libfmt-dev libtbb-dev libyuv-dev "$@"
 }
 
 # Node and the kclient native-addon toolchain from the distro ($1 = minimum Node major).

@@ -28,7 +28,11 @@ dnf_build_deps() {
         libxcb-devel xcb-util-devel xorg-x11-xtrans-devel xorg-x11-proto-devel \
         xorg-x11-util-macros xorg-x11-font-utils xkeyboard-config-devel \
         libpciaccess-devel libunwind-devel libtirpc-devel dbus-devel libselinux-devel \
-        libgcrypt-devel nettle-devel "$@"
+        libgcrypt-devel nettle-devel libva-devel tbb-devel "$@"
+    # KasmVNC >= 1.5: fmt, libyuv and libcpuid come from EPEL. Its ffmpeg headers are in no EL9
+    # repository Helios uses (RPM Fusion is not one): see README.md, Video mode.
+    dnf_install epel-release
+    dnf_install fmt-devel libyuv-devel libcpuid-devel
 }
 
 # Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain.

@@ -61,6 +61,8 @@ if [ "${KASMBINS:-false}" = true ]; then
     rm -rf "$out/opt/helios/kasmbins/"{kasm_gamepad_server,kasm_printer_service,kasm_upload_server,kasm_webcam_server}
     echo "${KASMBINS_VERSION:?}" >"$out/opt/helios/kasmbins.version"
 fi
+# The ffmpeg sonames Xvnc loads for video mode (common/build/kasm.sh), one per line.
+install -m 0644 "$tree/helios-ffmpeg-sonames" "$out/usr/local/share/kasmvnc/ffmpeg-sonames"
 echo "${KASMVNC_VERSION:?}" >"$out/opt/helios/kasmvnc.version"
 echo "${KASMWEB_VERSION:?}" >"$out/opt/helios/kasmweb.version"
 echo "${KCLIENT_VERSION:?}" >"$out/opt/helios/kclient.version"

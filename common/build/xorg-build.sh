@@ -24,6 +24,14 @@ patch -Np1 -i "../$xpatch"
 case "$XORG_VERSION" in
     1.20.*) patch -s -p0 <../CVE-2022-2320-v1.20.patch ;;
 esac
+# KasmVNC >= 1.5 links -lsharpyuv, a separate library only in libwebp >= 1.3 (bookworm has 1.2.4,
+# where it is part of libwebp). Xvnc calls no SharpYuv function itself.
+if ! pkg-config --exists libsharpyuv; then
+    sed -i 's/ -lsharpyuv / /' hw/vnc/Makefile.am
+    if grep -q -e '-lsharpyuv' hw/vnc/Makefile.am; then
+        die "xorg: hw/vnc/Makefile.am still links -lsharpyuv"
+    fi
+fi
 autoreconf -i
 # XORG_GL_MIN: lower the configure check for gl.pc (libglvnd reports 1.2 on EL9, not mesa's 7.1).
 if [ -n "${XORG_GL_MIN:-}" ]; then

@@ -6,4 +6,5 @@ set -euo pipefail
 
 # Same pinned Node binary as the build (kclient's native addon needs the same major).
 node_from_tarball runtime
-apt_runtime libssl3
+# What Xvnc (KasmVNC 1.5) links besides the shared runtime: oneTBB, libcpuid, fmt, libyuv, VA-API.
+apt_runtime libssl3 libtbb12 libcpuid15 libfmt8 libyuv0 libva2 libva-drm2

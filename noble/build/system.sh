@@ -5,7 +5,8 @@ set -euo pipefail
 . "$(dirname "$0")/../../common/build/apt-runtime.sh"
 
 # t64 library names since the 64-bit time_t transition.
-apt_runtime nodejs libssl3t64
+# What Xvnc (KasmVNC 1.5) links besides the shared runtime: oneTBB, libcpuid, fmt, libyuv, VA-API.
+apt_runtime nodejs libssl3t64 libtbb12 libcpuid16 libfmt9 libyuv0 libva2 libva-drm2 libsharpyuv0
 # The image ships user "ubuntu" with UID/GID 1000, which would collide with the desktop user.
 if id ubuntu >/dev/null 2>&1; then
     userdel --remove ubuntu 2>/dev/null || userdel ubuntu

@@ -114,6 +114,14 @@ BAD_CONF = [
     ("KasmPasswordFile /tmp/x\n", 1, "KasmPasswordFile is fixed by Helios"),
     ("DisableBasicAuth 1\n", 1, "DisableBasicAuth is fixed by Helios"),
     ("rfbport 5901\n", 1, "rfbport is fixed by Helios"),
+    ("videoCodec h266\n", 1, "videoCodec must be one of: off auto h264 h265 av1 h264_vaapi"),
+    ("videoCodec H264\n", 1, "videoCodec must be one of: off auto h264"),
+    ("VideoQualityCRFCQP 64\n", 1, "VideoQualityCRFCQP must be an integer from 0 to 63"),
+    ("GroupOfPicture -1\n", 1, "GroupOfPicture must be an integer from 0 to 100, got '-1'"),
+    ("IdleTimeout 604801\n", 1, "IdleTimeout must be an integer from 0 to 604800"),
+    ("DetectScrolling on\n", 1, "DetectScrolling must be true or false, got 'on'"),
+    ("ScrollDetectLimit 101\n", 1, "ScrollDetectLimit must be an integer from 0 to 100"),
+    ("drinode /dev/dri/card0\n", 1, "drinode is fixed by Helios"),
 ]
 
 
@@ -149,3 +157,83 @@ def test_check_validates_the_gpu_environment_and_is_silent_when_valid(box: Box) 
         2,
         ["[helios] /nope: cannot read the KasmVNC settings file"],
     )
+
+
+def test_kasmvnc_15_settings_become_xvnc_arguments(box: Box) -> None:
+    conf = (
+        "IdleTimeout 3600\nDetectScrolling true\nDetectHorizontal false\nScrollDetectLimit 40\n"
+        "VideoQualityCRFCQP 23\nGroupOfPicture 48\nvideoCodec off\n"
+    )
+    args = xvnc_args(box, conf)
+    assert args[len(FIXED) :] == [
+        "-IdleTimeout=3600",
+        "-DetectScrolling=1",
+        "-DetectHorizontal=0",
+        "-ScrollDetectLimit=40",
+        "-VideoQualityCRFCQP=23",
+        "-GroupOfPicture=48",
+        "-PublicIP=127.0.0.1",
+    ]
+    assert not [a for a in args if a.startswith("-videoCodec")]
+
+
+SONAMES = "/tmp/ffmpeg-sonames"
+
+
+def video(box: Box, env: str, conf: str = "") -> tuple[int, list[str], list[str]]:
+    box.put("/tmp/kasmvnc.conf", conf)
+    result = box.sh(
+        f"env HELIOS_KASMVNC_CONF=/tmp/kasmvnc.conf HELIOS_FFMPEG_SONAMES={SONAMES} {env} {ARGS}"
+    )
+    return result.rc, result.out.splitlines(), result.err_lines
+
+
+def test_video_mode_names_the_missing_ffmpeg_libraries_and_changes_nothing(box: Box) -> None:
+    # Sonames of an ffmpeg this container does not have (next to one it has: libc's).
+    box.put(SONAMES, "libavformat.so.99\nlibc.so.6\nlibavutil.so.97\nlibavcodec.so.99\n")
+    for env, conf in (("VIDEO_CODEC=h264", ""), ("", "videoCodec av1\n")):
+        rc, out, err = video(box, env, conf)
+        codec = "h264" if env else "av1"
+        assert (rc, out) == (2, []), (env, conf)
+        assert err == [
+            f"[helios] VIDEO_CODEC={codec} needs libavformat.so.99 libavutil.so.97 "
+            "libavcodec.so.99, not in this image: install the distro's packages "
+            "for them in a FROM helios image (README.md, Video mode)"
+        ]
+    box.ok(f"rm -f {SONAMES}")
+    rc, out, err = video(box, "VIDEO_CODEC=h264")
+    assert (rc, out) == (2, [])
+    assert err == [f"[helios] VIDEO_CODEC=h264: this Xvnc has no video mode ({SONAMES} is missing)"]
+
+
+def test_video_codec_env_is_validated_and_wins_over_the_file(box: Box) -> None:
+    # libc's soname stands in for ffmpeg's: present in every image, found through ldconfig.
+    box.put(SONAMES, "libc.so.6\n")
+    rc, out, err = video(box, "VIDEO_CODEC=h265", "videoCodec av1\n")
+    assert (rc, err, out[-1]) == (0, [], "-videoCodec=h265")
+    rc, out, err = video(box, "", "videoCodec av1\n")
+    assert (rc, err, out[-1]) == (0, [], "-videoCodec=av1")
+    rc, out, err = video(box, "VIDEO_CODEC=off", "videoCodec av1\n")
+    assert rc == 0 and not [a for a in out if a.startswith("-videoCodec")]
+    for bad in ("x264", "H264", "h264;id", "auto auto"):
+        rc, out, err = video(box, f"VIDEO_CODEC='{bad}'")
+        assert (rc, out) == (2, []), bad
+        assert err == [
+            "[helios] VIDEO_CODEC must be one of: off auto h264 h265 av1 h264_vaapi h265_vaapi "
+            f"av1_vaapi; got '{bad}'"
+        ]
+
+
+def test_vaapi_video_needs_a_render_node(box: Box) -> None:
+    box.put(SONAMES, "libc.so.6\n")
+    message = (
+        "[helios] VIDEO_CODEC=h264_vaapi needs a GPU render node: pass one "
+        "(--device /dev/dri/renderD128) or set DRINODE, and leave DISABLE_DRI unset"
+    )
+    assert video(box, "VIDEO_CODEC=h264_vaapi") == (2, [], [message])
+    box.ok("mkdir -p /dev/dri && mknod /dev/dri/renderD128 c 226 128")
+    rc, out, err = video(box, "VIDEO_CODEC=h264_vaapi")
+    assert (rc, err) == (0, [])
+    assert out[-4:] == ["-hw3d", "-drinode", "/dev/dri/renderD128", "-videoCodec=h264_vaapi"]
+    rc, out, err = video(box, "VIDEO_CODEC=h264_vaapi DISABLE_DRI=true")
+    assert (rc, out, err[-1]) == (2, [], message)

@@ -184,3 +184,15 @@ def test_helios_it_distros_deselects_the_other_distros():
     wrong = collect("buster")
     assert wrong.returncode != 0
     assert "HELIOS_IT_DISTROS: unknown distro 'buster'; valid: " in wrong.stderr
+
+
+def test_bench_runs_the_streaming_benchmark_against_the_tested_image(capsys):
+    seen = Recorder(present={"helios:sid"})
+    imagetest.run(pick("sid"), exists=seen.exists, build=seen.build, runner=seen.runner, bench=True)
+    env = {"HELIOS_IMAGE_SID": "helios:sid", "HELIOS_IT_DISTROS": "sid"}
+    assert seen.events == [
+        ("exists", "helios:sid"),
+        ("run", (PY, "-m", "nox", "-s", "bench"), env),
+    ]
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in out[1:]] == ["measurements"]

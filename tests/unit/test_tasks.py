@@ -44,7 +44,7 @@ def calls(monkeypatch):
 def test_namespace_has_every_task():
     ns = t.namespace()
     tools = {"build", "test", "bake", "up", "down", "size", "bases", "lint", "format", "sources"}
-    tools |= {"release"}
+    tools |= {"release", "bench"}
     assert set(ns.task_names) == {*NAMES, *tools}
 
 
@@ -357,7 +357,7 @@ def test_cli_build_passes_its_distros_to_bake_with_options_before_or_after(cli):
     assert every.endswith(f" {' '.join(NAMES)} | HELIOS_CHANNEL=testing")
 
 
-@pytest.mark.parametrize("task", ["build", "test", "up", "size"])
+@pytest.mark.parametrize("task", ["build", "test", "bench", "up", "size"])
 def test_cli_an_unknown_distro_lists_the_valid_ones(cli, task):
     cli.fails_with(f"error: unknown distro 'buster'; {VALID}", task, "bookworm,buster")
     assert cli.docker_calls() == []
@@ -446,7 +446,8 @@ def test_distro_names_that_are_task_names_are_refused(monkeypatch):
         t.namespace()
     assert err.value.code == 1
     assert str(err.value.message).startswith(
-        "error: distros.toml: distro name(s) test are taken by tasks (all, bake, bases, build"
+        "error: distros.toml: distro name(s) test are taken by tasks "
+        "(all, bake, bases, bench, build"
     )
 
 

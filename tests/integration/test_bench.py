@@ -1,0 +1,69 @@
+"""The streaming benchmark (`nox -s bench`, `invoke bench <distro>`; marked `bench`, so the
+integration session leaves it out).
+
+Per distro image: a fresh container, the web client in headless Chromium at 1280x800 on
+http://127.0.0.1 (a secure context, as WebCodecs needs), a terminal scrolling without end, and for
+SECONDS what the client receives (KiB/s and websocket messages/s on the VNC socket), the video
+frames the browser decoded, and Xvnc's CPU share. Variants: `default` (the image as shipped) and,
+where its Xvnc has video mode, `h264` (the image plus its ffmpeg libraries, VIDEO_CODEC=h264).
+The median of RUNS runs of each is stored in reports/measurements.toml as
+[bench.<distro>."<kasmvnc commit[:8]>-<variant>"], so two KasmVNC versions can be compared.
+"""
+
+import statistics
+import time
+import uuid
+from typing import Any
+
+import pytest
+from itsetup import CREDS, GID, TIMEOUT, UID, USER
+from python_on_whales import DockerClient
+from support import integration, stream, video
+from testcontainers.core.container import DockerContainer
+
+from helios import measure
+from helios.matrix import Distro
+
+pytestmark = pytest.mark.bench
+RUNS = 2
+SECONDS = 20.0
+MEDIAN_KEYS = ("client_kib_per_s", "ws_messages_per_s", "decoded_video_frames", "xvnc_cpu_percent")
+
+
+def one_run(distro: Distro, image: str, env: dict[str, str]) -> dict[str, Any]:
+    container = (
+        DockerContainer(image)
+        .with_name(f"helios-bench-{distro.name}-{uuid.uuid4().hex[:8]}")
+        .with_exposed_ports(3000)
+        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password, **env)
+    )
+    started = time.monotonic()
+    with container:
+        desktop = integration.ready_desktop(container, distro, image, started, TIMEOUT)
+        sample = stream.sample(f"{desktop.url}/", CREDS.pair(), container, USER, SECONDS)
+    return sample.as_report()
+
+
+def kasmvnc_commit(client: DockerClient, image: str) -> str:
+    out = client.run(image, ["cat", "/opt/helios/kasmvnc.version"], entrypoint="", remove=True)
+    return str(out).strip()[:8]
+
+
+def test_streaming_benchmark(docker_client: DockerClient, helios_image: tuple[Distro, str]) -> None:
+    distro, image = helios_image
+    variants = {"default": (image, {})}
+    if video.sonames(docker_client, image):
+        variants["h264"] = (video.image_with_ffmpeg(docker_client, image), {"VIDEO_CODEC": "h264"})
+    commit = kasmvnc_commit(docker_client, image)
+    for variant, (tag, env) in variants.items():
+        runs = [one_run(distro, tag, env) for _ in range(RUNS)]
+        result: dict[str, Any] = {"image": tag, "runs": RUNS}
+        for key in MEDIAN_KEYS:
+            result[key] = statistics.median(run[key] for run in runs)
+            result[f"{key}_runs"] = [run[key] for run in runs]
+        result["video_codecs"] = sorted({c for run in runs for c in run["video_codecs"]})
+        measure.record_bench(distro.name, f"{commit}-{variant}", result)
+        print(f"{distro.name} {commit}-{variant}: {result}")
+        assert all(run["client_kib_per_s"] > 0 for run in runs), runs
+        if variant == "h264":
+            assert all(run["decoded_video_frames"] > 0 for run in runs), runs
