@@ -184,3 +184,27 @@ def test_bad_input_exits_2_with_one_line(
     assert "unknown distro 'hurd'" in capsys.readouterr().err
     bad_report = write(tmp_path / "m.toml", "[sid]\nsize_bytes = -3\n")
     assert measure.run(["--report", str(bad_report)]) == 2
+
+
+def test_bench_results_sit_beside_the_distro_measurements(tmp_path: Path) -> None:
+    report = tmp_path / "measurements.toml"
+    measure.record("bookworm", {"start_seconds": 1.2}, report)
+    measure.record_bench("bookworm", "17265fac-h264", {"client_kib_per_s": 1453.0}, report)
+    measure.record_bench("bookworm", "e647af5e-default", {"client_kib_per_s": 1593.0}, report)
+    data = tomllib.loads(report.read_text())
+    assert data["bookworm"]["start_seconds"] == 1.2
+    assert set(data["bench"]["bookworm"]) == {"17265fac-h264", "e647af5e-default"}
+    assert data["bench"]["bookworm"]["17265fac-h264"]["client_kib_per_s"] == 1453.0
+    # The budget comparison still reads the file (and ignores the bench table).
+    rows = measure.compare(
+        {"bookworm": {"start_seconds": 1.5, "size_gb": 1, "idle_memory_mib": 1}},
+        measure.load_report(report),
+    )
+    assert [r.status for r in rows if r.metric.label == "start"] == ["ok"]
+
+
+def test_a_malformed_bench_table_is_one_error(tmp_path: Path) -> None:
+    report = tmp_path / "measurements.toml"
+    report.write_text('[bench]\nbookworm = "fast"\n')
+    with pytest.raises(HeliosError, match=r"\[bench.bookworm\] must hold one table per variant"):
+        measure.load_report(report)
