@@ -274,53 +274,40 @@ def build(
     )
 
 
-@task(
-    name="test",
-    positional=["distros"],
-    help={
-        "distros": DISTROS_HELP,
-        "sources": SOURCES_HELP + " when a build is needed",
-        "ca_bundle": CA_HELP,
-    },
-)
-@_friendly
-def test_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") -> None:
-    """Build if missing, run the integration suite + measurements."""
+IMAGE_RUN_HELP = {
+    "distros": DISTROS_HELP,
+    "sources": SOURCES_HELP + " when a build is needed",
+    "ca_bundle": CA_HELP,
+}
+
+
+def _image_run(task_name: str, distros: str, sources: str, ca_bundle: str, bench: bool) -> None:
+    """`invoke test` / `invoke bench`: build the missing images, then run the suite on them."""
     from helios import imagetest
 
-    chosen = parse_distros(distros, "test")
+    chosen = parse_distros(distros, task_name)
     ca_bundle_path(ca_bundle)  # a bad bundle stops here, before anything runs
     client = docker_client()
     imagetest.run(
         chosen,
         exists=client.image.exists,
         build=lambda missing: build_images(missing, sources=sources, ca_bundle=ca_bundle),
+        bench=bench,
     )
 
 
-@task(
-    name="bench",
-    positional=["distros"],
-    help={
-        "distros": DISTROS_HELP,
-        "sources": SOURCES_HELP + " when a build is needed",
-        "ca_bundle": CA_HELP,
-    },
-)
+@task(name="test", positional=["distros"], help=IMAGE_RUN_HELP)
+@_friendly
+def test_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") -> None:
+    """Build if missing, run the integration suite + measurements."""
+    _image_run("test", distros, sources, ca_bundle, bench=False)
+
+
+@task(name="bench", positional=["distros"], help=IMAGE_RUN_HELP)
 @_friendly
 def bench_task(c: Context, distros: str, sources: str = "", ca_bundle: str = "") -> None:
     """Build if missing, run the streaming benchmark."""
-    from helios import imagetest
-
-    chosen = parse_distros(distros, "bench")
-    ca_bundle_path(ca_bundle)
-    client = docker_client()
-    imagetest.run(
-        chosen,
-        exists=client.image.exists,
-        build=lambda missing: build_images(missing, sources=sources, ca_bundle=ca_bundle),
-        bench=True,
-    )
+    _image_run("bench", distros, sources, ca_bundle, bench=True)
 
 
 @task(name="bake", help={"check": "only report whether the generated files are stale"})
