@@ -29,6 +29,9 @@ npm install --omit=dev --before="$KCLIENT_NPM_BEFORE" --no-audit --no-fund --cac
 rm -f package-lock.json
 # Keep the built addon, drop node-gyp's intermediate objects.
 rm -rf node_modules/pulseaudio2/build/Release/obj.target node_modules/pulseaudio2/build/Release/.deps
+# TypeScript declarations (@types/*, *.d.ts: 2.6 MB) are read by compilers only, never by Node.
+rm -rf node_modules/@types
+find node_modules -name '*.d.ts' -type f -delete
 compgen -G 'node_modules/pulseaudio2/build/Release/*.node' >/dev/null ||
     die "kclient: the pulseaudio2 native addon was not built"
 node -p 'process.versions.node.split(".")[0]' >.node-major
