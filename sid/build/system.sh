@@ -7,4 +7,4 @@ set -euo pipefail
 # t64 library names since the 64-bit time_t transition. libunwind8: xorg-server's configure
 # finds libunwind among sid's build-deps, so Xvnc links it.
 # What Xvnc (KasmVNC 1.5) links besides the shared runtime: oneTBB, libcpuid, fmt, libyuv, VA-API.
-apt_runtime nodejs libssl3t64 libunwind8 libtbb12 libcpuid18 libfmt10 libyuv0 libva2 libva-drm2 libsharpyuv0
+apt_runtime nodejs libssl3t64 libunwind8 libtbb12 libcpuid18 libfmt11 libyuv0 libva2 libva-drm2 libsharpyuv0
