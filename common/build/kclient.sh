@@ -29,9 +29,11 @@ npm install --omit=dev --before="$KCLIENT_NPM_BEFORE" --no-audit --no-fund --cac
 rm -f package-lock.json
 # Keep the built addon, drop node-gyp's intermediate objects.
 rm -rf node_modules/pulseaudio2/build/Release/obj.target node_modules/pulseaudio2/build/Release/.deps
-# TypeScript declarations (@types/*, *.d.ts: 2.6 MB) are read by compilers only, never by Node.
+# Files Node never reads: TypeScript declarations (@types/*, *.d.ts: 2.6 MB), source maps and the
+# packages' markdown (READMEs, changelogs: 2.5 MB). Licence texts stay, whatever their name.
 rm -rf node_modules/@types
-find node_modules -name '*.d.ts' -type f -delete
+find node_modules -type f \( -name '*.d.ts' -o -name '*.map' -o -iname '*.md' \) \
+    ! -iname 'licen[cs]e*' ! -iname 'copying*' -delete
 compgen -G 'node_modules/pulseaudio2/build/Release/*.node' >/dev/null ||
     die "kclient: the pulseaudio2 native addon was not built"
 node -p 'process.versions.node.split(".")[0]' >.node-major
