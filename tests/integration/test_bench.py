@@ -1,12 +1,13 @@
 """The streaming benchmark (`nox -s bench`, `invoke bench <distro>`; marked `bench`, so the
 integration session leaves it out).
 
-Per distro image: a fresh container, the web client in headless Chromium at 1280x800 on
-http://127.0.0.1 (a secure context, as WebCodecs needs), a terminal scrolling without end, and for
-SECONDS what the client receives (KiB/s and websocket messages/s on the VNC socket), the video
-frames the browser decoded, and Xvnc's CPU share. Variants: `default` (the image as shipped) and,
-where its Xvnc has video mode, `h264` (the image plus its ffmpeg libraries, VIDEO_CODEC=h264).
-The median of RUNS runs of each is stored in reports/measurements.toml as
+Per distro image: a fresh container, the web client in headless Chromium at 1280x800 on the
+HTTPS port (WebCodecs needs a secure context), a terminal scrolling without end, and for SECONDS
+what the client receives (KiB/s and websocket messages/s on the VNC socket), the video frames the
+browser decoded, and Xvnc's CPU share. Variants: `default` (the image as shipped) and, where its
+Xvnc has video mode, `h264` (the image plus its ffmpeg libraries, VIDEO_CODEC=h264, and the web
+client's stream mode set to H.264 as a user would pick it in its settings). The median of RUNS
+runs of each is stored in reports/measurements.toml as
 [bench.<distro>."<kasmvnc commit[:8]>-<variant>"], so two KasmVNC versions can be compared.
 """
 
@@ -30,17 +31,19 @@ SECONDS = 20.0
 MEDIAN_KEYS = ("client_kib_per_s", "ws_messages_per_s", "decoded_video_frames", "xvnc_cpu_percent")
 
 
-def one_run(distro: Distro, image: str, env: dict[str, str]) -> dict[str, Any]:
+def one_run(distro: Distro, image: str, env: dict[str, str], mode: int) -> dict[str, Any]:
     container = (
         DockerContainer(image)
         .with_name(f"helios-bench-{distro.name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000)
+        .with_exposed_ports(3000, 3001)
         .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password, **env)
     )
     started = time.monotonic()
     with container:
-        desktop = integration.ready_desktop(container, distro, image, started, TIMEOUT)
-        sample = stream.sample(f"{desktop.url}/", CREDS.pair(), container, USER, SECONDS)
+        integration.ready_desktop(container, distro, image, started, TIMEOUT)
+        sample = stream.sample(
+            stream.https_url(container), CREDS.pair(), container, USER, SECONDS, stream_mode=mode
+        )
     return sample.as_report()
 
 
@@ -51,12 +54,13 @@ def kasmvnc_commit(client: DockerClient, image: str) -> str:
 
 def test_streaming_benchmark(docker_client: DockerClient, helios_image: tuple[Distro, str]) -> None:
     distro, image = helios_image
-    variants = {"default": (image, {})}
+    variants = {"default": (image, {}, stream.STREAM_MODE_JPEG_WEBP)}
     if video.sonames(docker_client, image):
-        variants["h264"] = (video.image_with_ffmpeg(docker_client, image), {"VIDEO_CODEC": "h264"})
+        with_ffmpeg = video.image_with_ffmpeg(docker_client, image)
+        variants["h264"] = (with_ffmpeg, {"VIDEO_CODEC": "h264"}, stream.STREAM_MODE_H264)
     commit = kasmvnc_commit(docker_client, image)
-    for variant, (tag, env) in variants.items():
-        runs = [one_run(distro, tag, env) for _ in range(RUNS)]
+    for variant, (tag, env, mode) in variants.items():
+        runs = [one_run(distro, tag, env, mode) for _ in range(RUNS)]
         result: dict[str, Any] = {"image": tag, "runs": RUNS}
         for key in MEDIAN_KEYS:
             result[key] = statistics.median(run[key] for run in runs)

@@ -6,8 +6,8 @@ the probe counts what arrives on the VNC websocket (`websockify`: bytes and mess
 video frames the browser's WebCodecs `VideoDecoder` put out and with which codec it was
 configured, and how much CPU Xvnc used (its utime + stime from /proc, in the container).
 
-The page must be a secure context for WebCodecs: open it on http://127.0.0.1 (a published port),
-or on the HTTPS port.
+The page must be a secure context for WebCodecs: `https_url` gives the HTTPS port (the
+self-signed certificate is accepted for this probe only).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from playwright.sync_api import WebSocket, sync_playwright
 from testcontainers.core.container import DockerContainer
 
 from helios import HeliosError
-from support import screens
+from support import integration, screens
 
 # Counts every frame a VideoDecoder outputs and every codec string it is configured with, in
 # every frame of the page (the web client runs in an iframe of kclient's page).
@@ -47,6 +47,10 @@ WORKLOAD = (
     "DISPLAY=:1 XAUTHORITY=$HOME/.Xauthority nohup xfce4-terminal --maximize "
     "-x sh -c 'while :; do ls -lR /usr; done' >/dev/null 2>&1 &"
 )
+# The web client's stream modes (its `stream_mode` setting, kept in localStorage: the user picks one
+# in the client's settings panel; JPEG/WebP rectangles by default).
+STREAM_MODE_JPEG_WEBP = -1025
+STREAM_MODE_H264 = -1026
 CLOCK_TICKS = 100  # USER_HZ of Linux /proc/<pid>/stat on every architecture Helios builds
 
 
@@ -72,6 +76,13 @@ class StreamSample:
             "video_codecs": sorted(set(self.codecs)),
             "xvnc_cpu_percent": round(self.xvnc_cpu_percent, 1),
         }
+
+
+def https_url(container: DockerContainer, port: int = 3001) -> str:
+    """The desktop on its HTTPS port: a secure context wherever the host reaches it (WebCodecs
+    exists only in one; plain http is one only on 127.0.0.1)."""
+    host, published = integration.host_port(container, port)
+    return f"https://{host}:{published}/"
 
 
 def _run(container: DockerContainer, script: str, user: str) -> str:
@@ -128,8 +139,10 @@ def sample(
     seconds: float = 20.0,
     warmup: float = 8.0,
     size: tuple[int, int] = (1280, 800),
+    stream_mode: int = STREAM_MODE_JPEG_WEBP,
 ) -> StreamSample:
-    """Open `url`, start the workload, let it run `warmup` s, then count for `seconds`."""
+    """Open `url`, start the workload, let it run `warmup` s, then count for `seconds`.
+    `stream_mode` is the web client setting a user would pick (e.g. STREAM_MODE_H264)."""
     binary = screens.chromium_binary()
     if binary is None:
         raise HeliosError("chromium not found: apt-get install chromium (or set HELIOS_CHROMIUM)")
@@ -147,6 +160,7 @@ def sample(
                 ignore_https_errors=True,
             )
             context.add_init_script(DECODER_PROBE)
+            context.add_init_script(f"localStorage.setItem('stream_mode', '{int(stream_mode)}');")
             page = context.new_page()
             page.on("websocket", counter.attach)
             response = page.goto(url, timeout=90_000)
