@@ -28,7 +28,8 @@ apt_enable_sources() {
         die "no apt source entries found to enable deb-src for"
 }
 
-# Packages every Debian-family build stage needs; $@ adds distro-specific ones.
+# Packages every Debian-family build stage needs (libjpeg-turbo, KasmVNC, Xorg, VirtualGL);
+# $@ adds distro-specific ones.
 apt_build_deps() {
     apt-get update
     apt_install ca-certificates curl
@@ -40,12 +41,16 @@ apt_build_deps() {
         xz-utils bzip2 file \
         libssl-dev libjpeg-dev libpng-dev libtiff-dev libgif-dev libwebp-dev \
         libx11-dev libxrandr-dev libxcursor-dev libxtst-dev libxfont-dev libxkbfile-dev \
-        libxshmfence-dev libgbm-dev libdrm-dev libgl1-mesa-dri "$@"
+        libxshmfence-dev libgbm-dev libdrm-dev libgl1-mesa-dri \
+        libxext-dev libxv-dev libgl-dev libglu1-mesa-dev libegl-dev libx11-xcb-dev libxcb1-dev \
+        libxcb-glx0-dev libxcb-keysyms1-dev ocl-icd-opencl-dev opencl-c-headers "$@"
 }
 
-# Node and the kclient native-addon toolchain from the distro ($1 = minimum Node major).
+# Node and the kclient native-addon toolchain from the distro ($1 = minimum Node major); also
+# runs on the bare base image (build-node stage).
 apt_node_distro() {
     apt-get update
+    apt_install ca-certificates
     ca_install
     apt_install nodejs npm libnode-dev python3 g++ make libpulse-dev
     node_require "$1"
@@ -54,6 +59,7 @@ apt_node_distro() {
 # Node from the pinned tarball plus the addon toolchain (distros whose nodejs is too old).
 apt_node_pinned() {
     apt-get update
+    apt_install ca-certificates
     ca_install
     apt_install python3 g++ make libpulse-dev
     node_from_tarball build

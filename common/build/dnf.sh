@@ -12,7 +12,8 @@ dnf_clean() {
     rm -rf /var/cache/dnf /var/cache/yum /var/log/dnf* /var/log/yum* /var/lib/dnf/history*
 }
 
-# Build dependencies from the distro's own repos (BaseOS, AppStream, CRB); $@ adds more.
+# Build dependencies (libjpeg-turbo, KasmVNC, Xorg, VirtualGL) from the distro's own repos
+# (BaseOS, AppStream, CRB); $@ adds more.
 dnf_build_deps() {
     ca_install
     dnf_install dnf-plugins-core
@@ -28,7 +29,9 @@ dnf_build_deps() {
         libxcb-devel xcb-util-devel xorg-x11-xtrans-devel xorg-x11-proto-devel \
         xorg-x11-util-macros xorg-x11-font-utils xkeyboard-config-devel \
         libpciaccess-devel libunwind-devel libtirpc-devel dbus-devel libselinux-devel \
-        libgcrypt-devel nettle-devel "$@"
+        libgcrypt-devel nettle-devel \
+        libXv-devel mesa-libGLU-devel xcb-util-keysyms-devel libstdc++-static ocl-icd-devel \
+        opencl-headers "$@"
 }
 
 # Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain.
