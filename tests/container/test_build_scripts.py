@@ -52,6 +52,11 @@ RUNTIME_PACKAGES = (
     "fonts-dejavu-core",
     "thunar",
     "librsvg2-common",
+    # VirtualGL's runtime libraries (its files come from the virtualgl stage)
+    "libxtst6",
+    "libxv1",
+    "libglu1-mesa",
+    "libegl1",
 )
 RUNTIME_COMMANDS = (
     "bash",
@@ -78,6 +83,9 @@ RUNTIME_COMMANDS = (
 )
 BUILD_PACKAGES = ("gcc", "g++", "make", "cmake", "nasm", "libxfont-dev", "libwebp-dev")
 BUILD_PACKAGES += ("libssl-dev", "libpulse-dev", "nodejs", "libgl1-mesa-dri", "autoconf")
+# VirtualGL's build dependencies (virtualgl stage, on build-deps)
+BUILD_PACKAGES += ("libxv-dev", "libglu1-mesa-dev", "libegl-dev", "libxcb-keysyms1-dev")
+BUILD_PACKAGES += ("libxcb-glx0-dev", "ocl-icd-opencl-dev", "opencl-c-headers")
 
 
 @dataclass
