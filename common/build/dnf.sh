@@ -34,9 +34,12 @@ dnf_build_deps() {
         opencl-headers "$@"
 }
 
-# Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain.
+# Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain; also
+# runs on the bare base image (build-node stage), so it enables CRB as dnf_build_deps does.
 dnf_node_module() {
     ca_install
+    dnf_install dnf-plugins-core
+    dnf config-manager --set-enabled crb
     dnf module reset -y nodejs
     dnf module enable -y "nodejs:$1"
     dnf_install nodejs npm nodejs-devel python3 gcc-c++ make pulseaudio-libs-devel
