@@ -136,11 +136,11 @@ target "_sources" {
     S6_OVERLAY_SYMLINKS_NOARCH_SHA256 = "5c0a28acc0aca6c86d90c9cd752361e0b69b0d57789064fbc8b066b2e21264d4"
     S6_OVERLAY_SYMLINKS_NOARCH_URL = "https://github.com/just-containers/s6-overlay/releases/download/v3.2.1.0/s6-overlay-symlinks-noarch.tar.xz"
     S6_OVERLAY_SYMLINKS_NOARCH_VERSION = "3.2.1.0"
-    VIRTUALGL_DEB_DIGEST = "file"
-    VIRTUALGL_DEB_FILE_AMD64 = "virtualgl_3.1.4_amd64.deb"
-    VIRTUALGL_DEB_SHA256_AMD64 = "02edc6b599571c385389af1a006f07a70c298e1d97c580a9bfd4b39d835c51e6"
-    VIRTUALGL_DEB_URL_AMD64 = "https://github.com/VirtualGL/virtualgl/releases/download/3.1.4/virtualgl_3.1.4_amd64.deb"
-    VIRTUALGL_DEB_VERSION = "3.1.4"
+    VIRTUALGL_DIGEST = "tar"
+    VIRTUALGL_FILE = "virtualgl-c041878557cb6572b8059d6319f37f212d0af0d6.tar.gz"
+    VIRTUALGL_SHA256 = "f7eb166506326f49840fc577e34c89703f65007fc822b93e696583470c9493c3"
+    VIRTUALGL_URL = "https://github.com/VirtualGL/virtualgl/archive/c041878557cb6572b8059d6319f37f212d0af0d6.tar.gz"
+    VIRTUALGL_VERSION = "c041878557cb6572b8059d6319f37f212d0af0d6"
     XORG_SERVER_1_20_14_DIGEST = "file"
     XORG_SERVER_1_20_14_FILE = "xorg-server-1.20.14.tar.gz"
     XORG_SERVER_1_20_14_SHA256 = "54b199c9280ff8bf0f73a54a759645bd0eeeda7255d1c99310d5b7595f3ac066"
@@ -174,12 +174,12 @@ target "_common" {
 target "bookworm" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "debian:bookworm"
-    DISTRO       = "bookworm"
-    FAMILY       = "debian"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "debian:bookworm"
+    BUILDPLATFORM_IMAGE = "debian:bookworm"
+    DISTRO              = "bookworm"
+    FAMILY              = "debian"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -193,12 +193,12 @@ target "bookworm" {
 target "trixie" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "debian:trixie"
-    DISTRO       = "trixie"
-    FAMILY       = "debian"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "debian:trixie"
+    BUILDPLATFORM_IMAGE = "debian:trixie"
+    DISTRO              = "trixie"
+    FAMILY              = "debian"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -212,12 +212,12 @@ target "trixie" {
 target "sid" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "debian:sid"
-    DISTRO       = "sid"
-    FAMILY       = "debian"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "debian:sid"
+    BUILDPLATFORM_IMAGE = "debian:sid"
+    DISTRO              = "sid"
+    FAMILY              = "debian"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -231,12 +231,12 @@ target "sid" {
 target "kali" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "kalilinux/kali-rolling"
-    DISTRO       = "kali"
-    FAMILY       = "debian"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "kalilinux/kali-rolling"
+    BUILDPLATFORM_IMAGE = "kalilinux/kali-rolling"
+    DISTRO              = "kali"
+    FAMILY              = "debian"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -250,12 +250,12 @@ target "kali" {
 target "noble" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "ubuntu:noble"
-    DISTRO       = "noble"
-    FAMILY       = "ubuntu"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "ubuntu:noble"
+    BUILDPLATFORM_IMAGE = "ubuntu:noble"
+    DISTRO              = "noble"
+    FAMILY              = "ubuntu"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -269,12 +269,12 @@ target "noble" {
 target "jammy" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "ubuntu:jammy"
-    DISTRO       = "jammy"
-    FAMILY       = "ubuntu"
-    XORG_VERSION = "21.1.4"
-    WEBRTC       = "true"
-    VIRTUALGL    = "virtualgl-deb"
+    BASE_IMAGE          = "ubuntu:jammy"
+    BUILDPLATFORM_IMAGE = "ubuntu:jammy"
+    DISTRO              = "jammy"
+    FAMILY              = "ubuntu"
+    XORG_VERSION        = "21.1.4"
+    WEBRTC              = "true"
     NODE_NEEDED = "true"
     NPM_NEEDED = "true"
   }
@@ -288,12 +288,12 @@ target "jammy" {
 target "rocky-9" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "rockylinux:9"
-    DISTRO       = "rocky-9"
-    FAMILY       = "rhel"
-    XORG_VERSION = "1.20.14"
-    WEBRTC       = "false"
-    VIRTUALGL    = "virtualgl-rpm"
+    BASE_IMAGE          = "rockylinux:9"
+    BUILDPLATFORM_IMAGE = "rockylinux:9"
+    DISTRO              = "rocky-9"
+    FAMILY              = "rhel"
+    XORG_VERSION        = "1.20.14"
+    WEBRTC              = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -307,12 +307,12 @@ target "rocky-9" {
 target "alma-9" {
   inherits = ["_common"]
   args = {
-    BASE_IMAGE   = "almalinux:9"
-    DISTRO       = "alma-9"
-    FAMILY       = "rhel"
-    XORG_VERSION = "1.20.14"
-    WEBRTC       = "false"
-    VIRTUALGL    = "virtualgl-rpm"
+    BASE_IMAGE          = "almalinux:9"
+    BUILDPLATFORM_IMAGE = "almalinux:9"
+    DISTRO              = "alma-9"
+    FAMILY              = "rhel"
+    XORG_VERSION        = "1.20.14"
+    WEBRTC              = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }

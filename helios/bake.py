@@ -92,7 +92,6 @@ def _strings(values: dict[str, object]) -> list[tuple[str, str]]:
     found += [(k, v) for k, v in dict(values["source_args"]).items()]  # type: ignore[call-overload]
     for distro in values["distros"]:  # type: ignore[attr-defined]
         found += [(f"{distro.name}.image", distro.image)]
-        found += [(f"{distro.name}.virtualgl", distro.virtualgl)]
     return found
 
 

@@ -8,7 +8,7 @@ and `unpinned` sources, are declared empty) and one fetch.sh RUN per `fetch` ent
 from dataclasses import dataclass
 from pathlib import Path
 
-from helios import ROOT, HeliosError, manifest, matrix
+from helios import ROOT, HeliosError, manifest
 from helios.manifest import ARCHES, Manifest
 
 TEMPLATE = ROOT / "Dockerfile.j2"
@@ -39,18 +39,11 @@ def _source_args(source: manifest.Source) -> list[str]:
     return sorted(lines)
 
 
-def stages(pins: Manifest, distros: tuple[matrix.Distro, ...]) -> list[Stage]:
-    """The src-* stages in manifest order; every source and every distro's VirtualGL checked."""
+def stages(pins: Manifest) -> list[Stage]:
+    """The src-* stages in manifest order; every source's stage checked."""
     unknown = sorted({s.stage or "(none)" for s in pins.sources.values()} - set(pins.stages))
     if unknown:
         raise HeliosError(f"sources.toml: source stage(s) without a [stages.*] table: {unknown}")
-    fetchable = set(pins.sources) | {n for st in pins.stages.values() for n in st.unpinned}
-    missing = sorted({d.virtualgl for d in distros} - fetchable)
-    if missing:
-        raise HeliosError(
-            f"distros.toml: virtualgl source(s) {', '.join(missing)} are neither in sources.toml "
-            "nor listed as `unpinned` by a stage"
-        )
     out = []
     for name, entry in pins.stages.items():
         members = [s for s in pins.sources.values() if s.stage == name]
@@ -64,12 +57,11 @@ def stages(pins: Manifest, distros: tuple[matrix.Distro, ...]) -> list[Stage]:
 
 
 def render(
-    matrix_file: Path = matrix.MATRIX_FILE,
     manifest_file: Path = manifest.MANIFEST_FILE,
     template: Path = TEMPLATE,
 ) -> str:
     from helios import bake
 
     pins = manifest.load(manifest_file)
-    values = {"stages": stages(pins, matrix.load(matrix_file))}
+    values = {"stages": stages(pins)}
     return bake.render_template(template, values)

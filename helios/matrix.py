@@ -13,7 +13,6 @@ FAMILIES = ("debian", "ubuntu", "rhel")
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Image = Annotated[str, StringConstraints(pattern=r"^\S+$")]
 Version = Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+)+$")]
-SourceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.-]*$")]
 
 
 class Distro(tomlfile.Strict):
@@ -24,8 +23,6 @@ class Distro(tomlfile.Strict):
     family: Literal["debian", "ubuntu", "rhel"]
     xorg: Version
     webrtc: bool
-    # The sources.toml source of the VirtualGL package this distro installs (.deb or .rpm).
-    virtualgl: SourceName
 
     @property
     def rhel(self) -> bool:

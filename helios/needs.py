@@ -1,25 +1,22 @@
 """Which pinned sources a set of distros needs (sources.toml `needed_by`, the matrix's xorg).
 
 A source without `needed_by` is needed by every distro, except the xorg-server-<version>
-sources, each needed by the distros whose `xorg` is that version, and the VirtualGL packages,
-each needed by the distros whose `virtualgl` names it (distros.toml). `needed_by` names distros or
-families (debian, ubuntu, rhel). bake passes `<ID>_NEEDED = "true"|"false"` per target for the
-sources with `needed_by`, so a build never asks for a file its distro does not use, and
-`invoke build <distros> --sources DIR` checks the folder only for the files of the distros built.
+sources, each needed by the distros whose `xorg` is that version (distros.toml). `needed_by`
+names distros or families (debian, ubuntu, rhel). bake passes `<ID>_NEEDED = "true"|"false"` per
+target for the sources with `needed_by`, so a build never asks for a file its distro does not
+use, and `invoke build <distros> --sources DIR` checks the folder only for the files of the
+distros being built.
 """
 
 from helios import HeliosError, matrix
 from helios.manifest import Manifest, Source
 
 XORG_PREFIX = "xorg-server-"
-VIRTUALGL_PREFIX = "virtualgl-"
 
 
 def is_needed(source: Source, distro: matrix.Distro) -> bool:
     if source.name.startswith(XORG_PREFIX):
         return source.name == f"{XORG_PREFIX}{distro.xorg}"
-    if source.name.startswith(VIRTUALGL_PREFIX):
-        return source.name == distro.virtualgl
     if not source.needed_by:
         return True
     return distro.name in source.needed_by or distro.family in source.needed_by

@@ -10,6 +10,8 @@ message and exit code 1.
 import functools
 import itertools
 import os
+import platform as host
+import re
 import shlex
 import subprocess
 import sys
@@ -36,6 +38,14 @@ COMPOSE_FILE = ROOT / "compose.yml"
 COMPOSE_GPU_FILE = ROOT / "compose.gpu.yml"
 CA_ENV = "HELIOS_CA_BUNDLE"
 NO_DOCKER = "error: docker is not on PATH: install Docker with the buildx and compose plugins"
+PLATFORMS_ENV = "HELIOS_PLATFORMS"
+DEFAULT_PLATFORMS = "linux/amd64"
+# Docker's architecture names (manifest.ARCHES) for the platforms Helios builds and for the
+# machine names of a build host.
+PLATFORM_ARCHES = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
+# An image reference for --base-image (name[:tag][@digest]; no spaces, commas or quotes).
+IMAGE_NAME = re.compile(r"[a-z0-9][A-Za-z0-9._/:@-]*")
+MACHINE_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def docker_client(**kwargs: Any) -> "DockerClient":
@@ -140,20 +150,43 @@ def ca_bundle_path(explicit: str) -> Path | None:
     return path
 
 
+def build_arches(platform: str = "") -> tuple[str, ...]:
+    """The architectures whose sources a build of `platform` (default $HELIOS_PLATFORMS, else
+    linux/amd64) fetches: each target's, and the build machine's own (the build-platform stages
+    fetch theirs, e.g. jammy's Node for the web client)."""
+    spec = platform or os.environ.get(PLATFORMS_ENV, "") or DEFAULT_PLATFORMS
+    wanted = [p.strip() for p in spec.split(",") if p.strip()]
+    unknown = [p for p in wanted if p not in PLATFORM_ARCHES]
+    if unknown or not wanted:
+        raise HeliosError(
+            f"platform {', '.join(unknown) or repr(spec)} (--platform / {PLATFORMS_ENV}): "
+            f"Helios builds {', '.join(PLATFORM_ARCHES)}"
+        )
+    arches = {PLATFORM_ARCHES[p] for p in wanted}
+    machine = MACHINE_ARCHES.get(host.machine().lower())
+    if machine:
+        arches.add(machine)
+    return tuple(sorted(arches))
+
+
 def build_settings(
-    sources: str, ca_bundle: str, distros: list[matrix.Distro] | None = None
+    sources: str,
+    ca_bundle: str,
+    distros: list[matrix.Distro] | None = None,
+    platform: str = "",
 ) -> dict[str, str]:
     """The bake --set overrides for an offline sources folder and a corporate CA bundle.
 
-    The folder must hold the files `distros` (default: all) need, no others."""
+    The folder must hold the files `distros` (default: all) need on `platform`, no others."""
     overrides: dict[str, str] = {}
+    arches = build_arches(platform)
     if sources:
         from helios import manifest, needs
         from helios import sources as source_folder
 
         folder = Path(sources).expanduser().resolve()
         wanted = needs.needed_names(manifest.load(), distros or list(matrix.load()))
-        source_folder.verify_folder(folder, needed=wanted)
+        source_folder.verify_folder(folder, arches, needed=wanted)
         overrides.update(source_folder.build_overrides(folder))
     ca = ca_bundle_path(ca_bundle)
     if ca:
@@ -170,22 +203,34 @@ def build_images(
     channel: str = "dev",
     load: bool = True,
     kasmbins: bool = False,
+    base_image: str = "",
 ) -> None:
     """Build `distros` through the committed bake file (re-rendered first if stale).
 
     `kasmbins` sets KASMBINS=true: the sources folder's own sources.toml must pin kasmbins.
+    `base_image` replaces the one distro's base image for the target platform (an engine that
+    keeps one architecture per tag holds an arm64 base under its own name); the build platform's
+    stages keep the distro's image.
     """
     tags.check_channel(channel)
     if load and "," in platform:
         raise HeliosError("--platform with several platforms cannot be loaded into the engine")
     # The engine's image store holds one platform: a loaded build is the host's unless told.
     platforms = platform or (bake.host_platform() if load else "")
+    if base_image and len(distros) != 1:
+        raise HeliosError("--base-image replaces one distro's base: name exactly one distro")
+    if base_image and not IMAGE_NAME.fullmatch(base_image):
+        raise HeliosError(f"--base-image {base_image!r} is not an image name")
     if not bake.is_current():
         print("generated build files were stale; re-rendered them (invoke bake)")
         bake.write()
-    settings = build_settings(sources, ca_bundle, distros)
+    settings = build_settings(sources, ca_bundle, distros, platforms)
     if kasmbins:
         settings["*.args.KASMBINS"] = "true"
+    if base_image:
+        name = distros[0].name
+        settings[f"{name}.args.BASE_IMAGE"] = base_image
+        settings[f"{name}.labels.org.opencontainers.image.base.name"] = base_image
     variables = {"HELIOS_CHANNEL": channel, "HELIOS_REVISION": git_revision()}
     if platforms:
         variables["HELIOS_PLATFORMS"] = platforms
@@ -251,6 +296,7 @@ CA_HELP = f"extra CA bundle for the build stages (default ${CA_ENV})"
         "platform": "platform(s) to build, e.g. linux/arm64 (one when loaded)",
         "channel": "tag channel: dev, release, unstable or testing",
         "kasmbins": "add Kasm's binaries (pinned by the --sources folder's sources.toml)",
+        "base_image": "one distro's base image for the target platform (e.g. an arm64 base)",
     },
 )
 @_friendly
@@ -262,6 +308,7 @@ def build(
     platform: str = "",
     channel: str = "dev",
     kasmbins: bool = False,
+    base_image: str = "",
 ) -> None:
     """Build + load images via bake: build bookworm,sid | all."""
     build_images(
@@ -271,6 +318,7 @@ def build(
         platform=platform,
         channel=channel,
         kasmbins=kasmbins,
+        base_image=base_image,
     )
 
 

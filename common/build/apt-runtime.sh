@@ -102,8 +102,8 @@ apt_runtime() {
         xfce4-session xfwm4 xfce4-panel xfdesktop4 xfce4-settings xfconf xfce4-terminal thunar \
         adwaita-icon-theme librsvg2-common fonts-dejavu-core \
         libgl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libgbm1 libgomp1 libwebp7 libfreetype6 \
-        libxfont2 libpixman-1-0 libxshmfence1 libxkbfile1 libxcvt0 libpulse0 libnss-wrapper "$@"
-    apt_virtualgl
+        libxfont2 libpixman-1-0 libxshmfence1 libxkbfile1 libxcvt0 libpulse0 libnss-wrapper \
+        libxtst6 libxv1 libglu1-mesa libegl1 "$@"
     apt_drop_usrmerge
     ca_remove
     apt-get autoremove -y --purge
@@ -142,18 +142,6 @@ apt_wallpaper() {
     ln -s "$image" "$default"
 }
 
-# VirtualGL from the pinned release .deb ($HELIOS_SRC/virtualgl-deb, fetched by the sources stage).
-apt_virtualgl() {
-    if [ "${HELIOS_SKIP_VIRTUALGL:-false}" = true ]; then
-        log "HELIOS_SKIP_VIRTUALGL=true: VirtualGL not installed"
-        return 0
-    fi
-    local deb
-    deb=$(src_file virtualgl-deb)
-    apt_install "$deb"
-    command -v vglrun >/dev/null || die "VirtualGL installed but vglrun is missing"
-}
-
 # Fail the build if the runtime image has a toolchain or misses what Xvnc/kclient link.
 runtime_checks() {
     local bad
@@ -161,5 +149,6 @@ runtime_checks() {
     bad=$(dpkg-query -W -f='${Package}\n' | grep -E -e '-dev$' -e '^(cpp|gcc|g\+\+|make|cmake)(-[0-9.]+)?$' || true)
     [ -z "$bad" ] || die "toolchain or -dev packages in the runtime image: $(echo "$bad" | tr '\n' ' ')"
     missing_libs
+    virtualgl_present
     node_matches_kclient
 }

@@ -28,9 +28,10 @@ apt_enable_sources() {
         die "no apt source entries found to enable deb-src for"
 }
 
-# Packages every Debian-family build stage needs; $@ adds distro-specific ones. KasmVNC >= 1.5
-# compiles against the ffmpeg headers (Xvnc dlopen()s the libraries, see common/build/kasm.sh),
-# VA-API, libcpuid, fmt, oneTBB and libyuv; all come from the distro, none from a download.
+# Packages every Debian-family build stage needs (libjpeg-turbo, KasmVNC, Xorg, VirtualGL);
+# $@ adds distro-specific ones. KasmVNC >= 1.5 compiles against the ffmpeg headers (Xvnc
+# dlopen()s the libraries, see common/build/kasm.sh), VA-API, libcpuid, fmt, oneTBB and libyuv;
+# all come from the distro, none from a download.
 apt_build_deps() {
     apt-get update
     apt_install ca-certificates curl
@@ -44,12 +45,16 @@ apt_build_deps() {
         libx11-dev libxrandr-dev libxcursor-dev libxtst-dev libxfont-dev libxkbfile-dev \
         libxshmfence-dev libgbm-dev libdrm-dev libgl1-mesa-dri \
         libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libva-dev \
-        libcpuid-dev libfmt-dev libtbb-dev libyuv-dev "$@"
+        libcpuid-dev libfmt-dev libtbb-dev libyuv-dev \
+        libxext-dev libxv-dev libgl-dev libglu1-mesa-dev libegl-dev libx11-xcb-dev libxcb1-dev \
+        libxcb-glx0-dev libxcb-keysyms1-dev ocl-icd-opencl-dev opencl-c-headers "$@"
 }
 
-# Node and the kclient native-addon toolchain from the distro ($1 = minimum Node major).
+# Node and the kclient native-addon toolchain from the distro ($1 = minimum Node major); also
+# runs on the bare base image (build-node stage).
 apt_node_distro() {
     apt-get update
+    apt_install ca-certificates
     ca_install
     apt_install nodejs npm libnode-dev python3 g++ make libpulse-dev
     node_require "$1"
@@ -58,6 +63,7 @@ apt_node_distro() {
 # Node from the pinned tarball plus the addon toolchain (distros whose nodejs is too old).
 apt_node_pinned() {
     apt-get update
+    apt_install ca-certificates
     ca_install
     apt_install python3 g++ make libpulse-dev
     node_from_tarball build

@@ -21,8 +21,8 @@ dnf_runtime() {
         xkeyboard-config xfce4-session xfwm4 xfce4-panel xfdesktop xfce4-settings xfconf \
         xfce4-terminal Thunar adwaita-icon-theme dejavu-sans-fonts dejavu-sans-mono-fonts \
         mesa-dri-drivers libglvnd-glx mesa-libGL mesa-libEGL mesa-libgbm libgomp libwebp freetype \
-        libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nss_wrapper-libs nodejs "$@"
-    dnf_virtualgl
+        libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nss_wrapper-libs nodejs \
+        libXtst libXv mesa-libGLU libglvnd-egl "$@"
     dnf config-manager --set-disabled crb
     dnf remove -y epel-release dnf-plugins-core || true
     ca_remove
@@ -31,21 +31,12 @@ dnf_runtime() {
     runtime_checks
 }
 
-# VirtualGL from the pinned release .rpm ($HELIOS_SRC/virtualgl-rpm).
-dnf_virtualgl() {
-    if [ "${HELIOS_SKIP_VIRTUALGL:-false}" = true ]; then
-        log "HELIOS_SKIP_VIRTUALGL=true: VirtualGL not installed"
-        return 0
-    fi
-    dnf_install "$(src_file virtualgl-rpm)"
-    command -v vglrun >/dev/null || die "VirtualGL installed but vglrun is missing"
-}
-
 runtime_checks() {
     local bad
     # cpp may stay (xrdb uses it); compiler drivers, make and -devel packages may not.
     bad=$(rpm -qa --qf '%{NAME}\n' | grep -E -e '-devel$' -e '^(gcc|gcc-c\+\+|make|cmake)$' || true)
     [ -z "$bad" ] || die "toolchain or -devel packages in the runtime image: $(echo "$bad" | tr '\n' ' ')"
     missing_libs
+    virtualgl_present
     node_matches_kclient
 }

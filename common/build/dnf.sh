@@ -12,7 +12,8 @@ dnf_clean() {
     rm -rf /var/cache/dnf /var/cache/yum /var/log/dnf* /var/log/yum* /var/lib/dnf/history*
 }
 
-# Build dependencies from the distro's own repos (BaseOS, AppStream, CRB); $@ adds more.
+# Build dependencies (libjpeg-turbo, KasmVNC, Xorg, VirtualGL) from the distro's own repos
+# (BaseOS, AppStream, CRB); $@ adds more.
 dnf_build_deps() {
     ca_install
     dnf_install dnf-plugins-core
@@ -28,16 +29,21 @@ dnf_build_deps() {
         libxcb-devel xcb-util-devel xorg-x11-xtrans-devel xorg-x11-proto-devel \
         xorg-x11-util-macros xorg-x11-font-utils xkeyboard-config-devel \
         libpciaccess-devel libunwind-devel libtirpc-devel dbus-devel libselinux-devel \
-        libgcrypt-devel nettle-devel libva-devel tbb-devel "$@"
+        libgcrypt-devel nettle-devel libva-devel tbb-devel \
+        libXv-devel mesa-libGLU-devel xcb-util-keysyms-devel libstdc++-static ocl-icd-devel \
+        opencl-headers "$@"
     # KasmVNC >= 1.5: fmt, libyuv and libcpuid come from EPEL. Its ffmpeg headers are in no EL9
     # repository Helios uses (RPM Fusion is not one): see README.md, Video mode.
     dnf_install epel-release
     dnf_install fmt-devel libyuv-devel libcpuid-devel
 }
 
-# Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain.
+# Node from the distro's AppStream module stream $1 (e.g. 20) plus the addon toolchain; also
+# runs on the bare base image (build-node stage), so it enables CRB as dnf_build_deps does.
 dnf_node_module() {
     ca_install
+    dnf_install dnf-plugins-core
+    dnf config-manager --set-enabled crb
     dnf module reset -y nodejs
     dnf module enable -y "nodejs:$1"
     dnf_install nodejs npm nodejs-devel python3 gcc-c++ make pulseaudio-libs-devel

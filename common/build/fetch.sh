@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# fetch.sh [--when true|false | --when-needed true|false] NAME [DEST]: put the pinned file of
-# manifest source NAME into DEST (default /out/NAME). DEST stays empty with --when false (an
-# optional source that is disabled). --when-needed false (the distro does not use the source,
-# sources.toml needed_by): copied from the sources folder when it is there, else left out --
-# never downloaded, never an error.
+# fetch.sh [--when true|false | --when-needed true|false] [--arch ARCH] NAME [DEST]: put the
+# pinned file of manifest source NAME into DEST (default /out/NAME). DEST stays empty with --when
+# false (an optional source that is disabled). --when-needed false (the distro does not use the
+# source, sources.toml needed_by): copied from the sources folder when it is there, else left
+# out -- never downloaded, never an error. --arch (amd64, arm64) picks a per-arch source's file
+# for that architecture instead of the target's (e.g. $BUILDARCH for a build-platform stage).
 # Reads the build args <ID>_FILE/_URL/_SHA256/_DIGEST (with _AMD64/_ARM64 for per-arch sources),
 # SOURCES_MIRROR and OFFLINE. Looks in /sources (the bind-mounted .sources folder) first, then
 # $SOURCES_MIRROR/<file>, then the upstream URL; verifies the sha256 (DIGEST=tar: over the
@@ -12,22 +13,34 @@ set -euo pipefail
 # shellcheck source=common/build/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-usage="usage: fetch.sh [--when true|false | --when-needed true|false] NAME [DEST]"
+usage="usage: fetch.sh [--when true|false | --when-needed true|false] [--arch ARCH] NAME [DEST]"
 when=true
-case "${1:-}" in
-    --when)
-        when=${2:-}
-        shift 2 || die "$usage"
-        ;;
-    --when-needed)
-        case "${2:-}" in
-            true) ;;
-            false) when=if-present ;;
-            *) die "fetch.sh --when-needed must be \"true\" or \"false\", got '${2:-}'" ;;
-        esac
-        shift 2
-        ;;
-esac
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --when)
+            [ $# -ge 2 ] || die "$usage"
+            when=$2
+            shift 2
+            ;;
+        --when-needed)
+            case "${2:-}" in
+                true) ;;
+                false) when=if-present ;;
+                *) die "fetch.sh --when-needed must be \"true\" or \"false\", got '${2:-}'" ;;
+            esac
+            shift 2
+            ;;
+        --arch)
+            case "${2:-}" in
+                amd64 | arm64) TARGETARCH=$2 ;;
+                *) die "fetch.sh --arch must be amd64 or arm64, got '${2:-}'" ;;
+            esac
+            shift 2
+            ;;
+        -*) die "$usage" ;;
+        *) break ;;
+    esac
+done
 [ $# -ge 1 ] && [ $# -le 2 ] || die "$usage"
 name=$1
 dest=${2:-/out/$name}

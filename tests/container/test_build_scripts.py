@@ -4,10 +4,10 @@ Two containers per distro, as in the Dockerfile: the build lineage runs <distro>
 <distro>/build/kclient.sh; a fresh base runs <distro>/build/system.sh (the final image's runtime).
 The repository is mounted read-only and the scripts run from it, like the COPY'd scripts in the
 Dockerfile (same relative layout). What needs an unreachable host is isolated and reported:
-- VirtualGL's pinned .deb comes from GitHub: system.sh runs with HELIOS_SKIP_VIRTUALGL=true unless
-  the file is already in .sources/ (test_virtualgl_* says which).
-- KasmVNC, Xorg, the web client and kclient sources come from GitHub: not built here (the image
-  build does that); these tests cover the distro package sets the scripts install.
+- KasmVNC, Xorg, VirtualGL, the web client and kclient sources come from GitHub: not built here
+  (the image build does that); these tests cover the distro package sets the scripts install.
+  system.sh runs with HELIOS_SKIP_VIRTUALGL=true (no VirtualGL build to check); the VirtualGL
+  runtime checks are tested on their own against planted files.
 """
 
 import os
@@ -15,12 +15,12 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from python_on_whales import Container, DockerClient
+from python_on_whales.exceptions import DockerException
 
-from helios import ROOT, manifest
+from helios import ROOT
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
@@ -52,6 +52,11 @@ RUNTIME_PACKAGES = (
     "fonts-dejavu-core",
     "thunar",
     "librsvg2-common",
+    # VirtualGL's runtime libraries (its files come from the virtualgl stage)
+    "libxtst6",
+    "libxv1",
+    "libglu1-mesa",
+    "libegl1",
 )
 RUNTIME_COMMANDS = (
     "bash",
@@ -78,6 +83,9 @@ RUNTIME_COMMANDS = (
 )
 BUILD_PACKAGES = ("gcc", "g++", "make", "cmake", "nasm", "libxfont-dev", "libwebp-dev")
 BUILD_PACKAGES += ("libssl-dev", "libpulse-dev", "nodejs", "libgl1-mesa-dri", "autoconf")
+# VirtualGL's build dependencies (virtualgl stage, on build-deps)
+BUILD_PACKAGES += ("libxv-dev", "libglu1-mesa-dev", "libegl-dev", "libxcb-keysyms1-dev")
+BUILD_PACKAGES += ("libxcb-glx0-dev", "ocl-icd-opencl-dev", "opencl-c-headers")
 
 
 @dataclass
@@ -104,13 +112,6 @@ class Box:
 
 def _distro(image: str) -> str:
     return image.partition(":")[2]
-
-
-def _virtualgl_deb() -> Path | None:
-    """The pinned VirtualGL .deb when it is already in .sources/ (GitHub is unreachable here)."""
-    art = manifest.load().sources["virtualgl-deb"].artifacts["amd64"]
-    path = ROOT / ".sources" / art.file
-    return path if path.is_file() and set(art.sha256) != {"0"} else None
 
 
 @pytest.fixture(scope="session")
@@ -144,13 +145,9 @@ def build_box(docker: DockerClient, debian_target_image: str, boxes: list[Contai
 
 @pytest.fixture(scope="session")
 def runtime_box(docker: DockerClient, debian_target_image: str, boxes: list[Container]) -> Box:
-    """<distro>/build/system.sh on a fresh base, as the final stage."""
-    deb = _virtualgl_deb()
-    extra = [(str(deb), f"/tmp/helios-src/virtualgl-deb/{deb.name}", "ro")] if deb else []
-    box = _start(docker, boxes, debian_target_image, extra)
-    env = {"HELIOS_SRC": "/tmp/helios-src"}
-    if deb is None:
-        env["HELIOS_SKIP_VIRTUALGL"] = "true"
+    """<distro>/build/system.sh on a fresh base, as the final stage (VirtualGL not built here)."""
+    box = _start(docker, boxes, debian_target_image)
+    env = {"HELIOS_SRC": "/tmp/helios-src", "HELIOS_SKIP_VIRTUALGL": "true"}
     box.sh(f"/repo/{box.distro}/build/system.sh", env)
     return box
 
@@ -220,14 +217,51 @@ def test_runtime_node_matches_the_build_node(build_box: Box, runtime_box: Box) -
     assert runtime_box.node_major() == build_box.node_major()
 
 
-def test_virtualgl_is_installed_from_the_pinned_deb(runtime_box: Box) -> None:
-    if _virtualgl_deb() is None:
-        pytest.skip(
-            "VirtualGL: the pinned .deb is downloaded from github.com, which this machine cannot "
-            "reach, and it is not in .sources/ with a real sha256; system.sh ran with "
-            "HELIOS_SKIP_VIRTUALGL=true, so vglrun is not checked"
-        )
-    runtime_box.sh("command -v vglrun")
+RUNTIME_SH = ". /repo/common/build/runtime.sh; "
+FAKERS = ("libvglfaker.so", "libvglfaker-nodl.so", "libdlfaker.so", "libgefaker.so")
+
+
+def _vgl_check(box: Box, script: str) -> tuple[bool, str]:
+    """Run `script` then the VirtualGL runtime checks in a copy of the runtime box's state."""
+    try:
+        out = box.sh(f"{script}; {RUNTIME_SH} virtualgl_present && missing_libs && echo CHECKED")
+    except DockerException as exc:
+        return False, str(exc)
+    return "CHECKED" in out, out
+
+
+def test_virtualgl_runtime_checks_fail_without_vglrun_or_a_faker(runtime_box: Box) -> None:
+    """The runtime needs the virtualgl stage's files: an image without them fails its build."""
+    runtime_box.sh("rm -rf /opt/VirtualGL /usr/bin/vglrun /usr/lib/lib*faker*.so")
+    ok, out = _vgl_check(runtime_box, "true")
+    assert not ok and "VirtualGL: vglrun is not on PATH" in out
+    plant = "mkdir -p /opt/VirtualGL/bin && printf '#!/bin/sh\\n' >/opt/VirtualGL/bin/vglrun"
+    plant += " && chmod 755 /opt/VirtualGL/bin/vglrun && ln -sf /opt/VirtualGL/bin/vglrun /usr/bin/"
+    ok, out = _vgl_check(runtime_box, plant)
+    assert not ok and "VirtualGL: libvglfaker.so is not installed" in out
+    fakers = " ".join(f"/usr/lib/{lib}" for lib in FAKERS)
+    # Real ELF objects that link only installed libraries (copies of one the runtime has).
+    libz = "$(ldconfig -p | awk '/libz.so.1 /{print $NF; exit}')"
+    ok, out = _vgl_check(runtime_box, f"for f in {fakers}; do cp {libz} $f; done")
+    assert ok, out
+    runtime_box.sh(f"rm -f {fakers} /usr/bin/vglrun; rm -rf /opt/VirtualGL")
+
+
+def test_virtualgl_runtime_checks_catch_a_faker_linking_a_missing_library(
+    runtime_box: Box,
+) -> None:
+    """A faker built against a library the runtime does not install is a build failure."""
+    fakers = " ".join(f"/usr/lib/{lib}" for lib in FAKERS)
+    libz = "$(ldconfig -p | awk '/libz.so.1 /{print $NF; exit}')"
+    plant = "mkdir -p /opt/VirtualGL/bin && ln -sf /bin/true /usr/bin/vglrun"
+    plant += f" && for f in {fakers}; do cp {libz} $f; done"
+    # libgefaker.so now needs a library that is not installed (its DT_NEEDED renamed).
+    plant += " && sed -i 's/libc.so.6/libq.so.6/' /usr/lib/libgefaker.so"
+    try:
+        ok, out = _vgl_check(runtime_box, plant)
+        assert not ok and "missing shared libraries: /usr/lib/libgefaker.so: libq.so.6" in out
+    finally:
+        runtime_box.sh(f"rm -f {fakers} /usr/bin/vglrun; rm -rf /opt/VirtualGL")
 
 
 def test_the_one_bashrc_names_the_distro_from_os_release(

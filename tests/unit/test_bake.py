@@ -101,7 +101,9 @@ def test_target_context_args_and_labels(rendered, distro):
     assert args["FAMILY"] == distro.family
     assert args["XORG_VERSION"] == distro.xorg
     assert args["WEBRTC"] == ("true" if distro.webrtc else "false")
-    assert args["VIRTUALGL"] == distro.virtualgl
+    # The build platform's stages (web client, snakeoil) start from the same distro image.
+    assert args["BUILDPLATFORM_IMAGE"] == distro.image
+    assert "VIRTUALGL" not in args  # built from source for every distro (issue 14)
     assert args["HELIOS_VERSION"] == "HELIOS_VERSION"
     assert args["SNAKEOIL_IMAGE"] == "HELIOS_SNAKEOIL_IMAGE"
     for key, value in manifest.load(DATA_MANIFEST).build_args().items():

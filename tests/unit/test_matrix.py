@@ -11,7 +11,6 @@ image = "debian:bookworm"
 family = "debian"
 xorg = "21.1.4"
 webrtc = true
-virtualgl = "virtualgl-deb"
 
 [[distro]]
 name = "rocky-9"
@@ -19,7 +18,6 @@ image = "rockylinux:9"
 family = "rhel"
 xorg = "1.20.14"
 webrtc = false
-virtualgl = "virtualgl-rpm"
 """
 
 
@@ -64,7 +62,6 @@ def test_good_file_loads(tmp_path):
         family="rhel",
         xorg="1.20.14",
         webrtc=False,
-        virtualgl="virtualgl-rpm",
     )
 
 

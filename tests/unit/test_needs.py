@@ -11,15 +11,15 @@ PINNED = manifest.load()
 @pytest.mark.parametrize("name", ["bookworm", "trixie", "sid", "noble"])
 def test_debian_and_ubuntu_need_no_rhel_xorg_and_no_pinned_node(name):
     wanted = needs.needed_names(PINNED, [DISTROS[name]])
-    assert "xorg-server-21.1.4" in wanted and "virtualgl-deb" in wanted
+    assert "xorg-server-21.1.4" in wanted and "virtualgl" in wanted
     assert not wanted & {"xorg-server-1.20.14", "node", "npm"}
 
 
-def test_jammy_needs_the_pinned_node_and_rhel_its_xorg_without_the_deb():
+def test_jammy_needs_the_pinned_node_and_rhel_its_xorg_and_virtualgl_too():
     assert {"node", "npm"} <= needs.needed_names(PINNED, [DISTROS["jammy"]])
     rocky = needs.needed_names(PINNED, [DISTROS["rocky-9"]])
-    assert "xorg-server-1.20.14" in rocky
-    assert not rocky & {"xorg-server-21.1.4", "virtualgl-deb", "node"}
+    assert {"xorg-server-1.20.14", "virtualgl"} <= rocky
+    assert not rocky & {"xorg-server-21.1.4", "node"}
 
 
 def test_target_args_say_false_only_where_a_source_is_not_used():
@@ -28,8 +28,8 @@ def test_target_args_say_false_only_where_a_source_is_not_used():
         "NPM_NEEDED": "false",
     }
     assert needs.target_args(PINNED, DISTROS["jammy"])["NODE_NEEDED"] == "true"
-    # The VirtualGL package follows distros.toml's `virtualgl` (the VIRTUALGL build arg).
-    assert "virtualgl-deb" not in needs.needed_names(PINNED, [DISTROS["alma-9"]])
+    # VirtualGL's source is built by every distro: no per-target switch.
+    assert "VIRTUALGL_NEEDED" not in needs.target_args(PINNED, DISTROS["alma-9"])
 
 
 def test_needed_by_must_name_matrix_distros_or_families(tmp_path):

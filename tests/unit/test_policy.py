@@ -102,7 +102,15 @@ def test_dockerfile_declares_every_manifest_build_arg() -> None:
     declared = _dockerfile_args()
     missing = sorted(set(manifest.load().build_args()) - set(declared))
     assert not missing, f"manifest build args not declared in the Dockerfile: {missing}"
-    for name in ("BASE_IMAGE", "DISTRO", "XORG_VERSION", "WEBRTC", "VIRTUALGL", "HELIOS_VERSION"):
+    names = (
+        "BASE_IMAGE",
+        "BUILDPLATFORM_IMAGE",
+        "DISTRO",
+        "XORG_VERSION",
+        "WEBRTC",
+        "HELIOS_VERSION",
+    )
+    for name in names:
         assert name in declared, f"ARG {name} missing"
     assert declared["KASMBINS"] == "false"
     assert declared["OFFLINE"] == "false"
@@ -115,7 +123,7 @@ def _stages(text: str) -> dict[str, list[str]]:
     stages: dict[str, list[str]] = {}
     current: list[str] = []
     for line in joined.splitlines():
-        m = re.match(r"^FROM\s+\S+\s+AS\s+(\S+)\s*$", line, re.I)
+        m = re.match(r"^FROM\s+(?:--platform=\S+\s+)?\S+\s+AS\s+(\S+)\s*$", line, re.I)
         if m:
             current = stages.setdefault(m.group(1), [])
         elif line.strip() and not line.lstrip().startswith("#"):
@@ -131,14 +139,14 @@ def _distro_args() -> list[dict[str, str]]:
 def fetch_arg_problems(text: str) -> list[str]:
     """Every fetch.sh call whose source's build args (or ${VAR}s) its own stage does not declare.
 
-    Names with ${VAR} are expanded with each distro's bake args (XORG_VERSION, VIRTUALGL).
+    Names with ${VAR} are expanded with each distro's bake args (XORG_VERSION).
     """
     problems = []
     pins = manifest.load()
     for stage, lines in _stages(text).items():
         declared = {m.group(1) for ln in lines if (m := re.match(r"^ARG\s+(\w+)", ln))}
         for line in lines:
-            m = re.search(r"/fetch\.sh\s+(?:--when(?:-needed)?\s+\S+\s+)?(\S+)", line)
+            m = re.search(r"/fetch\.sh\s+(?:--[a-z-]+\s+\S+\s+)*(\S+)", line)
             if not line.startswith("RUN ") or not m:
                 continue
             used = set(re.findall(r"\$\{(\w+)\}", line))
@@ -169,8 +177,8 @@ def test_an_arg_declared_in_another_stage_is_caught() -> None:
     )
     assert moved != text
     assert fetch_arg_problems(moved) == ["src-kasmvnc: KASMVNC_SHA256 not declared"]
-    no_var = text.replace("ARG VIRTUALGL\n", "", 1)
-    assert "src-runtime: VIRTUALGL used but not declared" in fetch_arg_problems(no_var)
+    no_var = text.replace("ARG BUILDARCH\n", "", 1)
+    assert "src-node: BUILDARCH used but not declared" in fetch_arg_problems(no_var)
 
 
 @pytest.mark.parametrize("distro", [d.name for d in DISTROS])

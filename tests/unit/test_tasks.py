@@ -153,12 +153,14 @@ def test_build_with_sources_folder_stages_and_overrides(calls, tmp_path, monkeyp
         events.append(("unstaged", folder))
 
     monkeypatch.setattr(
-        source_folder, "verify_folder", lambda folder, needed=None: verified.append(folder)
+        source_folder,
+        "verify_folder",
+        lambda folder, arches, needed=None: verified.append((folder, arches)),
     )
     monkeypatch.setattr(source_folder, "staged", staged)
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {"*.args.OFFLINE": "true"})
     t.build_images(matrix.select(matrix.load(), ["bookworm"]), sources=str(tmp_path))
-    assert verified == [tmp_path.resolve()]
+    assert verified == [(tmp_path.resolve(), t.build_arches())]
     assert events == [("staged", tmp_path.resolve()), ("unstaged", tmp_path.resolve())]
     assert calls[0][2]["set"] == {"*.args.OFFLINE": "true"}
 
@@ -175,7 +177,7 @@ def test_staging_is_undone_even_when_the_build_fails(tmp_path, monkeypatch):
     (folder / "kept-1.0.bin").write_bytes(b"repackaged by an organisation")
     (folder / "only-here.bin").write_bytes(b"x")
     monkeypatch.setattr(source_folder, "SOURCES_DIR", context)
-    monkeypatch.setattr(source_folder, "verify_folder", lambda folder, needed=None: [])
+    monkeypatch.setattr(source_folder, "verify_folder", lambda folder, arches, needed=None: [])
     monkeypatch.setattr(source_folder, "build_overrides", lambda folder: {})
     monkeypatch.setattr(bake, "is_current", lambda output=None: True)
     monkeypatch.setattr(t, "git_revision", lambda root=None: "")
@@ -541,4 +543,59 @@ def test_a_sources_folder_needs_only_the_files_of_the_distros_built(calls, tmp_p
     missing = str(err.value)
     for name in skip:
         assert f"missing (source '{name}')" in missing
+    assert calls == []
+
+
+def test_build_arches_are_the_targets_and_the_build_machines(monkeypatch):
+    """An arm64 build on an amd64 machine checks the folder for both (build-platform stages)."""
+    monkeypatch.delenv(t.PLATFORMS_ENV, raising=False)
+    monkeypatch.setattr(t.host, "machine", lambda: "x86_64")
+    assert t.build_arches() == ("amd64",)
+    assert t.build_arches("linux/arm64") == ("amd64", "arm64")
+    monkeypatch.setattr(t.host, "machine", lambda: "aarch64")
+    assert t.build_arches("linux/arm64") == ("arm64",)
+    monkeypatch.setenv(t.PLATFORMS_ENV, "linux/amd64,linux/arm64")
+    assert t.build_arches() == ("amd64", "arm64")
+    with pytest.raises(
+        HeliosError, match=r"platform linux/s390x .*builds linux/amd64, linux/arm64"
+    ):
+        t.build_arches("linux/s390x")
+
+
+def test_an_arm64_build_checks_the_folder_for_arm64_files(calls, tmp_path, monkeypatch):
+    """The x86_64-only folder lacks the aarch64 s6-overlay: named before anything is built."""
+    from helios import manifest
+
+    monkeypatch.setattr(t.host, "machine", lambda: "x86_64")
+    for _source, artifact in manifest.load().artifacts(("amd64",)):
+        (tmp_path / artifact.file).write_bytes(b"placeholder")
+    with pytest.raises(HeliosError) as err:
+        t.build_images(
+            matrix.select(matrix.load(), ["bookworm"]),
+            sources=str(tmp_path),
+            platform="linux/arm64",
+        )
+    assert "s6-overlay-aarch64-3.2.1.0.tar.xz: missing (source 's6-overlay-arch')" in str(err.value)
+    assert calls == []
+
+
+def test_base_image_replaces_one_distros_target_base(calls):
+    t.build_images(
+        matrix.select(matrix.load(), ["bookworm"]),
+        platform="linux/arm64",
+        base_image="helios-arm-base:bookworm",
+    )
+    settings = calls[0][2]["set"]
+    assert settings["bookworm.args.BASE_IMAGE"] == "helios-arm-base:bookworm"
+    assert settings["bookworm.labels.org.opencontainers.image.base.name"] == (
+        "helios-arm-base:bookworm"
+    )
+    assert not any("BUILDPLATFORM_IMAGE" in key for key in settings)  # stays the distro's
+
+
+def test_base_image_needs_one_distro_and_a_plain_name(calls):
+    with pytest.raises(HeliosError, match="name exactly one distro"):
+        t.build_images(matrix.select(matrix.load(), ["bookworm", "sid"]), base_image="x:y")
+    with pytest.raises(HeliosError, match="is not an image name"):
+        t.build_images(matrix.select(matrix.load(), ["bookworm"]), base_image="x y,z=1")
     assert calls == []
