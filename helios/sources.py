@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import requests
+from filelock import FileLock, Timeout
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -310,6 +311,39 @@ def _stage_recorded(folder: Path, target: Path) -> None:
         _place(path, dest)
 
 
+# Held for a whole build, beside the folder (<target>.lock, e.g. .sources.lock): a second build in
+# the same checkout would otherwise take the first one's staging record for a killed build's,
+# undo it, and leave the first without its files.
+
+
+@contextmanager
+def exclusive(target: Path | None = None) -> Iterator[None]:
+    """The checkout's `target` (default .sources/) for one build only; a build already holding
+    it makes this one stop with one line (nothing is staged or undone)."""
+    target = target or SOURCES_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(target.parent / f"{target.name}.lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise HeliosError(
+            f"another build in this checkout is using {target}/ (lock {lock.lock_file}): "
+            "wait for it to finish, or build from another worktree"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+@contextmanager
+def unstaged(target: Path | None = None) -> Iterator[None]:
+    """A plain build: whatever a killed build left staged in `target` is undone first."""
+    with exclusive(target):
+        unstage(target)
+        yield
+
+
 @contextmanager
 def staged(folder: Path, target: Path | None = None) -> Iterator[None]:
     """`folder`'s files in `target` (default .sources/) for the duration of a build; `target`
@@ -317,12 +351,13 @@ def staged(folder: Path, target: Path | None = None) -> Iterator[None]:
     target = target or SOURCES_DIR
     if not folder.is_dir():
         raise HeliosError(f"sources folder {folder}: not a directory")
-    unstage(target)  # left over by a build that was killed
-    if _same_file(folder, target):
-        yield
-        return
-    try:
-        _stage_recorded(folder, target)
-        yield
-    finally:
-        unstage(target)
+    with exclusive(target):
+        unstage(target)  # left over by a build that was killed
+        if _same_file(folder, target):
+            yield
+            return
+        try:
+            _stage_recorded(folder, target)
+            yield
+        finally:
+            unstage(target)

@@ -16,7 +16,7 @@ import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -246,12 +246,12 @@ def build_images(
 
 def sources_staged(sources: str) -> AbstractContextManager[None]:
     """The --sources folder staged into .sources/ for one build (a plain build: none, and
-    whatever an interrupted earlier build left staged is undone first)."""
+    whatever an interrupted earlier build left staged is undone first). Either holds the
+    checkout's build lock: a second build here at the same time stops with one line."""
     from helios import sources as source_folder
 
     if not sources:
-        source_folder.unstage()
-        return nullcontext()
+        return source_folder.unstaged()
     return source_folder.staged(Path(sources).expanduser().resolve())
 
 

@@ -489,3 +489,25 @@ def test_every_per_arch_source_of_the_manifest_pins_arm64() -> None:
     assert pinned.sources["s6-overlay-arch"].artifacts["arm64"].file == (
         "s6-overlay-aarch64-3.2.1.0.tar.xz"
     )
+
+
+def test_a_second_build_in_the_checkout_stops_and_leaves_the_first_ones_files(
+    tmp_path: Path, payload
+) -> None:
+    folder = _folder(tmp_path, payload, ["plain-1.0.bin"])
+    (tmp_path / "other").mkdir()
+    other = _folder(tmp_path / "other", payload, ["extra-1.0.bin"])
+    target = tmp_path / "ctx" / ".sources"
+    target.mkdir(parents=True)
+    with sources.staged(folder, target):
+        for second in (sources.staged(other, target), sources.unstaged(target)):
+            with (
+                pytest.raises(HeliosError, match="another build in this checkout is using"),
+                second,
+            ):
+                pass
+        # The first build still has its staged file (before the lock, the second undid it).
+        assert os.path.samefile(folder / "plain-1.0.bin", target / "plain-1.0.bin")
+        assert not (target / "extra-1.0.bin").exists()
+    with sources.staged(other, target):  # the lock is free again once the first build ends
+        assert (target / "extra-1.0.bin").is_file()
