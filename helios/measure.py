@@ -140,6 +140,17 @@ def load_report(path: Path) -> dict[str, dict[str, Any]]:
     return data
 
 
+def _stamped(entry: dict[str, Any]) -> dict[str, Any]:
+    """`entry` with its measured_at time, keys sorted (as the report stores a table)."""
+    entry["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dict(sorted(entry.items()))
+
+
+def _save(report: dict[str, Any], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(tomli_w.dumps(dict(sorted(report.items()))))
+
+
 def _check_bench(path: Path, bench: Any) -> None:
     """[bench.<distro>.<variant>] tables of numbers and lists (the streaming benchmark's)."""
     where = f"{path}: [{BENCH}]"
@@ -156,12 +167,8 @@ def record_bench(
 ) -> None:
     """Store one streaming-benchmark result as [bench.<distro>.<variant>] (others are kept)."""
     report = load_report(path)
-    bench = report.setdefault(BENCH, {})
-    entry = dict(values)
-    entry["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    bench.setdefault(distro, {})[variant] = dict(sorted(entry.items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(dict(sorted(report.items()))))
+    report.setdefault(BENCH, {}).setdefault(distro, {})[variant] = _stamped(dict(values))
+    _save(report, path)
 
 
 def record(distro: str, values: dict[str, Any], path: Path = REPORT_FILE) -> None:
@@ -170,11 +177,8 @@ def record(distro: str, values: dict[str, Any], path: Path = REPORT_FILE) -> Non
     if unknown:
         raise HeliosError(f"unknown measurement(s) {', '.join(sorted(unknown))}")
     report = load_report(path)
-    entry = report.get(distro, {}) | values
-    entry["measured_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    report[distro] = dict(sorted(entry.items()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(dict(sorted(report.items()))))
+    report[distro] = _stamped(report.get(distro, {}) | values)
+    _save(report, path)
 
 
 def compare(budget: dict[str, dict[str, float]], report: dict[str, dict[str, Any]]) -> list[Row]:
