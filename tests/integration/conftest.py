@@ -13,27 +13,22 @@ Docker Hub); HELIOS_IT_TIMEOUT (seconds, default 180) bounds every wait; HELIOS_
 
 import os
 import time
-import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from itsetup import (
-    CREDS,
     CUSTOM,
     CUSTOM_PATH,
     DISTROS,
-    GID,
     HOOK,
     HOOK_PATH,
     TIMEOUT,
-    UID,
-    USER,
+    suite_container,
 )
 from python_on_whales import DockerClient
 from support import integration
 from support.integration import Desktop
-from testcontainers.core.container import DockerContainer
 
 from helios import HeliosError, imagetest, matrix
 from helios.matrix import Distro
@@ -116,10 +111,7 @@ def desktop(
     distro, image = helios_image
     files = tmp_path_factory.mktemp(f"helios-{distro.name}")
     container = (
-        DockerContainer(image)
-        .with_name(f"helios-test-{distro.name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000, 3001)
-        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password)
+        suite_container(image, f"test-{distro.name}", 3000, 3001)
         .with_volume_mapping(_write(files / "hook.sh", HOOK), HOOK_PATH)
         .with_volume_mapping(_write(files / "custom.sh", CUSTOM), CUSTOM_PATH)
     )

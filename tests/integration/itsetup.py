@@ -2,8 +2,10 @@
 running container is support.integration.Desktop)."""
 
 import os
+import uuid
 
 from support.integration import Credentials
+from testcontainers.core.container import DockerContainer
 
 from helios import matrix
 
@@ -26,3 +28,14 @@ CUSTOM = f"""#!/usr/bin/env bash
 echo "$$" > {CUSTOM_PID}
 exec sleep infinity
 """
+
+
+def suite_container(image: str, name: str, *ports: int, **env: str) -> DockerContainer:
+    """A container of `image` with the suite's user settings (plus `env`), `ports` published,
+    named helios-<name>-<random> (not started)."""
+    return (
+        DockerContainer(image)
+        .with_name(f"helios-{name}-{uuid.uuid4().hex[:8]}")
+        .with_exposed_ports(*ports)
+        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password, **env)
+    )

@@ -13,14 +13,12 @@ runs of each is stored in reports/measurements.toml as
 
 import statistics
 import time
-import uuid
 from typing import Any
 
 import pytest
-from itsetup import CREDS, GID, TIMEOUT, UID, USER
+from itsetup import CREDS, TIMEOUT, USER, suite_container
 from python_on_whales import DockerClient
 from support import integration, stream, video
-from testcontainers.core.container import DockerContainer
 
 from helios import measure
 from helios.matrix import Distro
@@ -32,12 +30,7 @@ MEDIAN_KEYS = ("client_kib_per_s", "ws_messages_per_s", "decoded_video_frames", 
 
 
 def one_run(distro: Distro, image: str, env: dict[str, str], mode: int) -> dict[str, Any]:
-    container = (
-        DockerContainer(image)
-        .with_name(f"helios-bench-{distro.name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000, 3001)
-        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password, **env)
-    )
+    container = suite_container(image, f"bench-{distro.name}", 3000, 3001, **env)
     started = time.monotonic()
     with container:
         integration.ready_desktop(container, distro, image, started, TIMEOUT)
@@ -48,8 +41,9 @@ def one_run(distro: Distro, image: str, env: dict[str, str], mode: int) -> dict[
 
 
 def kasmvnc_commit(client: DockerClient, image: str) -> str:
-    out = client.run(image, ["cat", "/opt/helios/kasmvnc.version"], entrypoint="", remove=True)
-    return str(out).strip()[:8]
+    commit = video.image_text(client, image, "/opt/helios/kasmvnc.version").strip()
+    assert commit, f"{image} has no /opt/helios/kasmvnc.version"
+    return commit[:8]
 
 
 def test_streaming_benchmark(docker_client: DockerClient, helios_image: tuple[Distro, str]) -> None:

@@ -9,12 +9,10 @@ container's memory is read as `docker stats` reports it.
 
 import statistics
 import time
-import uuid
 
-from itsetup import CREDS, GID, TIMEOUT, UID, USER
+from itsetup import TIMEOUT, UID, suite_container
 from python_on_whales import DockerClient
 from support import integration
-from testcontainers.core.container import DockerContainer
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from helios import measure
@@ -26,12 +24,7 @@ DESKTOP_UP = "pgrep -u {uid} -x xfdesktop >/dev/null && pgrep -u {uid} -x xfce4-
 
 
 def one_run(client: DockerClient, distro: Distro, image: str) -> tuple[float, int]:
-    container = (
-        DockerContainer(image)
-        .with_name(f"helios-measure-{distro.name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000)
-        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password)
-    )
+    container = suite_container(image, f"measure-{distro.name}", 3000)
     started = time.monotonic()
     with container:
         # Polled every 0.1 s (the suite's strategy polls every 0.5 s): this is the measurement.

@@ -3,24 +3,13 @@ frames decoded by the browser's WebCodecs in an image that adds the ffmpeg libra
 (support.video builds it `FROM` the image under test, the way README.md's Video mode says)."""
 
 import time
-import uuid
 
 import pytest
-from itsetup import CREDS, GID, TIMEOUT, UID, USER
+from itsetup import CREDS, TIMEOUT, USER, suite_container
 from python_on_whales import DockerClient
 from support import integration, stream, video
-from testcontainers.core.container import DockerContainer
 
 from helios.matrix import Distro
-
-
-def _container(image: str, name: str, **env: str) -> DockerContainer:
-    return (
-        DockerContainer(image)
-        .with_name(f"helios-video-{name}-{uuid.uuid4().hex[:8]}")
-        .with_exposed_ports(3000, 3001)
-        .with_envs(USER=USER, UID=str(UID), GID=str(GID), PASSWORD=CREDS.password, **env)
-    )
 
 
 def test_video_mode_without_ffmpeg_stops_with_one_line(
@@ -30,31 +19,18 @@ def test_video_mode_without_ffmpeg_stops_with_one_line(
     sonames = video.sonames(docker_client, image)
     if not sonames:
         pytest.skip(f"{image}: Xvnc has no video mode (KasmVNC before 1.5)")
-    name = f"helios-video-off-{uuid.uuid4().hex[:8]}"
-    docker_client.run(
-        image,
-        detach=True,
-        name=name,
-        envs={
-            "USER": USER,
-            "UID": str(UID),
-            "GID": str(GID),
-            "PASSWORD": CREDS.password,
-            "VIDEO_CODEC": "h264",
-        },
-    )
-    try:
+    container = suite_container(image, "video-off", 3000, VIDEO_CODEC="h264")
+    with container:
+        name = str(container.get_wrapped_container().id)
         assert integration.wait_exited(docker_client, name, TIMEOUT) != 0
         logs = docker_client.container.logs(name)
-        lines = [line for line in logs.splitlines() if "VIDEO_CODEC" in line]
-        assert lines == [
-            f"[helios] VIDEO_CODEC=h264 needs {' '.join(sonames)}, not in this image: install "
-            "the distro's packages for them in a FROM helios image (README.md, Video mode)"
-        ]
-        # Validation comes first: no account was made.
-        assert "created user" not in logs
-    finally:
-        docker_client.container.remove(name, force=True)
+    lines = [line for line in logs.splitlines() if "VIDEO_CODEC" in line]
+    assert lines == [
+        f"[helios] VIDEO_CODEC=h264 needs {' '.join(sonames)}, not in this image: install "
+        "the distro's packages for them in a FROM helios image (README.md, Video mode)"
+    ]
+    # Validation comes first: no account was made.
+    assert "created user" not in logs
 
 
 def test_h264_video_mode_reaches_the_browser_decoder(
@@ -64,7 +40,7 @@ def test_h264_video_mode_reaches_the_browser_decoder(
     if not video.sonames(docker_client, image):
         pytest.skip(f"{image}: Xvnc has no video mode (KasmVNC before 1.5)")
     with_ffmpeg = video.image_with_ffmpeg(docker_client, image)
-    container = _container(with_ffmpeg, distro.name, VIDEO_CODEC="h264")
+    container = suite_container(with_ffmpeg, f"video-{distro.name}", 3000, 3001, VIDEO_CODEC="h264")
     started = time.monotonic()
     with container:
         integration.ready_desktop(container, distro, with_ffmpeg, started, TIMEOUT)

@@ -13,12 +13,17 @@ SONAMES = "/usr/local/share/kasmvnc/ffmpeg-sonames"
 DEBIAN_SONAME = re.compile(r"^(lib[a-z]+)\.so\.([0-9]+)$")
 
 
+def image_text(client: DockerClient, image: str, path: str) -> str:
+    """The text of `path` in `image` (a throwaway container); empty when the file is missing."""
+    out = client.run(
+        image, ["sh", "-c", 'cat "$0" 2>/dev/null || true', path], entrypoint="", remove=True
+    )
+    return str(out)
+
+
 def sonames(client: DockerClient, image: str) -> list[str]:
     """The sonames in the image's SONAMES file; empty when it has none (no video mode)."""
-    out = client.run(
-        image, ["sh", "-c", f"cat {SONAMES} 2>/dev/null || true"], entrypoint="", remove=True
-    )
-    return [line for line in str(out).split() if line]
+    return image_text(client, image, SONAMES).split()
 
 
 def debian_packages(names: list[str]) -> list[str]:
