@@ -24,6 +24,26 @@ patch -Np1 -i "../$xpatch"
 case "$XORG_VERSION" in
     1.20.*) patch -s -p0 <../CVE-2022-2320-v1.20.patch ;;
 esac
+# DPMS: the server registers the extension only when a screen has a DPMS hook, and Xvnc's screens
+# have none, so every client that asks (xfsettingsd >= 4.20 on each screen change) makes Xlib log
+# 'extension "DPMS" missing'. A virtual screen has no monitor to power down: give it a hook that
+# does nothing, and zero timeouts, so the server never enters a power-saving level on its own
+# (a client may still set timeouts, as on any X server).
+xvnc=hw/vnc/xvnc.c
+hook='^    pScreen->SaveScreen = vfbSaveScreen;$'
+proto='^static void vfbFreeFramebufferMemory(vfbFramebufferInfoPtr pfb);$'
+if ! grep -q "$hook" "$xvnc" || ! grep -q "$proto" "$xvnc"; then
+    die "xorg: $xvnc has no screen-init lines to add DPMS to"
+fi
+sed -i -e "/$proto/a\\
+#ifdef DPMSExtension\\
+static void heliosDPMS(ScreenPtr pScreen, int level) { (void) pScreen; (void) level; }\\
+#endif" -e "/$hook/a\\
+#ifdef DPMSExtension\\
+    pScreen->DPMS = heliosDPMS;\\
+    DPMSStandbyTime = DPMSSuspendTime = DPMSOffTime = 0;\\
+#endif" "$xvnc"
+[ "$(grep -c 'heliosDPMS' "$xvnc")" -eq 2 ] || die "xorg: the DPMS hook was not added to $xvnc"
 # KasmVNC >= 1.5 links -lsharpyuv, a separate library only in libwebp >= 1.3 (bookworm has 1.2.4,
 # where it is part of libwebp). Xvnc calls no SharpYuv function itself.
 if ! pkg-config --exists libsharpyuv; then

@@ -205,14 +205,26 @@ def test_xrdb_loads_resources_without_a_preprocessor(
     assert "HeliosTest.value:\t42" in out, out
 
 
+POWER_ERRORS = re.compile(r"pm-is-supported|unable to launch|extension \"DPMS\" missing", re.I)
+
+
 def test_boot_log_has_no_launch_or_power_management_errors(desktop: Desktop) -> None:
-    """The session starts nothing it cannot find (Thunar) and asks no missing pm-utils."""
+    """The session starts nothing it cannot find (Thunar), asks no missing pm-utils, and finds
+    the DPMS extension it asks about (xfsettingsd >= 4.20 does on every screen change)."""
     _wait_for_panel_launchers(desktop)
     stdout, stderr = desktop.container.get_logs()
     log = (stdout + stderr).decode(errors="replace")
-    bad = [
-        line
-        for line in log.splitlines()
-        if "pm-is-supported" in line or re.search(r"unable to launch", line, re.IGNORECASE)
-    ]
+    bad = [line for line in log.splitlines() if POWER_ERRORS.search(line)]
     assert not bad, "\n".join(bad)
+
+
+def test_display_has_dpms_that_never_powers_down_by_itself(
+    docker_client: DockerClient, desktop: Desktop
+) -> None:
+    """Xvnc advertises DPMS (a virtual monitor that is always on) with zero timeouts."""
+    env = session_env(docker_client, desktop)
+    out = user_run(docker_client, desktop, ["xset", "q"], env)
+    dpms = out.split("DPMS (Display Power Management Signaling):", 1)[-1]
+    assert "Server does not have the DPMS Extension" not in dpms, out
+    assert re.search(r"Standby:\s+0\s+Suspend:\s+0\s+Off:\s+0", dpms), out
+    assert "Monitor is On" in dpms, out
