@@ -84,6 +84,19 @@ ARG LIBJPEG_TURBO_VERSION
 RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
     /helios/common/build/fetch.sh libjpeg-turbo
 
+FROM fetcher AS src-ffmpeg
+ARG TARGETARCH
+ARG OFFLINE=false
+ARG SOURCES_MIRROR=""
+ARG FFMPEG_NEEDED=true
+ARG FFMPEG_DIGEST
+ARG FFMPEG_FILE
+ARG FFMPEG_SHA256
+ARG FFMPEG_URL
+ARG FFMPEG_VERSION
+RUN --mount=type=bind,source=.sources,target=/sources --mount=type=secret,id=helios-ca \
+    /helios/common/build/fetch.sh --when-needed "${FFMPEG_NEEDED}" ffmpeg
+
 FROM fetcher AS src-xorg
 ARG TARGETARCH
 ARG OFFLINE=false
@@ -209,8 +222,13 @@ COPY --from=src-virtualgl /out/virtualgl/ /src/virtualgl/
 RUN /helios/common/build/virtualgl.sh
 
 # ---------------------------------------------------------------------------------------------
-# kasmvnc: KasmVNC common libraries (set -e, unlike the original).
+# kasmvnc: KasmVNC common libraries (set -e, unlike the original). Where the distro has no ffmpeg
+# headers (FFMPEG_NEEDED=true, from sources.toml needed_by), the pinned FFmpeg's headers first.
 FROM turbo AS kasmvnc
+ARG FFMPEG_NEEDED=false
+COPY common/build/ffmpeg-headers.sh common/build/ffmpeg-sonames.sh /helios/common/build/
+COPY --from=src-ffmpeg /out/ffmpeg/ /src/ffmpeg/
+RUN /helios/common/build/ffmpeg-headers.sh
 COPY common/build/kasm.sh /helios/common/build/kasm.sh
 COPY --from=src-kasmvnc /out/kasmvnc/ /src/kasmvnc/
 RUN /helios/common/build/kasm.sh

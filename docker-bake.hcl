@@ -78,6 +78,11 @@ target "_sources" {
   args = {
     HELIOS_VERSION = HELIOS_VERSION
     SNAKEOIL_IMAGE = HELIOS_SNAKEOIL_IMAGE
+    FFMPEG_DIGEST = "file"
+    FFMPEG_FILE = "ffmpeg-5.1.9.tar.xz"
+    FFMPEG_SHA256 = "d9b593bb2ba93d4b50f74177e0cdcd41747e708596367deed0c30348a71dd176"
+    FFMPEG_URL = "https://ffmpeg.org/releases/ffmpeg-5.1.9.tar.xz"
+    FFMPEG_VERSION = "5.1.9"
     KASMVNC_DIGEST = "tar"
     KASMVNC_FILE = "kasmvnc-17265facc40ab50db5740cdf0d12c61173edafc9.tar.gz"
     KASMVNC_SHA256 = "f630b54d1edf201c8487b458ffc2127053453a28e9aa3181726130562365108e"
@@ -180,6 +185,7 @@ target "bookworm" {
     FAMILY              = "debian"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -199,6 +205,7 @@ target "trixie" {
     FAMILY              = "debian"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -218,6 +225,7 @@ target "sid" {
     FAMILY              = "debian"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -237,6 +245,7 @@ target "kali" {
     FAMILY              = "debian"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -256,6 +265,7 @@ target "noble" {
     FAMILY              = "ubuntu"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -275,6 +285,7 @@ target "jammy" {
     FAMILY              = "ubuntu"
     XORG_VERSION        = "21.1.4"
     WEBRTC              = "true"
+    FFMPEG_NEEDED = "false"
     NODE_NEEDED = "true"
     NPM_NEEDED = "true"
   }
@@ -294,6 +305,7 @@ target "rocky-9" {
     FAMILY              = "rhel"
     XORG_VERSION        = "1.20.14"
     WEBRTC              = "false"
+    FFMPEG_NEEDED = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }
@@ -313,6 +325,7 @@ target "alma-9" {
     FAMILY              = "rhel"
     XORG_VERSION        = "1.20.14"
     WEBRTC              = "false"
+    FFMPEG_NEEDED = "true"
     NODE_NEEDED = "false"
     NPM_NEEDED = "false"
   }

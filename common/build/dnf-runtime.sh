@@ -7,7 +7,8 @@
 
 # The runtime every RHEL-family image needs; $1 = nodejs module stream (same as the build's),
 # further arguments = distro-specific additions.
-# XFCE is only packaged in EPEL (epel-release comes from the distro's own extras repo).
+# XFCE is only packaged in EPEL (epel-release comes from the distro's own extras repo), as are
+# fmt, libyuv and libcpuid, which Xvnc links since KasmVNC 1.5 (with tbb and libva).
 dnf_runtime() {
     local stream=$1
     shift
@@ -22,7 +23,7 @@ dnf_runtime() {
         xfce4-terminal Thunar adwaita-icon-theme dejavu-sans-fonts dejavu-sans-mono-fonts \
         mesa-dri-drivers libglvnd-glx mesa-libGL mesa-libEGL mesa-libgbm libgomp libwebp freetype \
         libXfont2 pixman libxshmfence libxkbfile pulseaudio-libs nss_wrapper-libs nodejs \
-        libXtst libXv mesa-libGLU libglvnd-egl "$@"
+        libXtst libXv mesa-libGLU libglvnd-egl tbb fmt libyuv libcpuid libva "$@"
     dnf config-manager --set-disabled crb
     dnf remove -y epel-release dnf-plugins-core || true
     ca_remove

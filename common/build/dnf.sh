@@ -33,7 +33,8 @@ dnf_build_deps() {
         libXv-devel mesa-libGLU-devel xcb-util-keysyms-devel libstdc++-static ocl-icd-devel \
         opencl-headers "$@"
     # KasmVNC >= 1.5: fmt, libyuv and libcpuid come from EPEL. Its ffmpeg headers are in no EL9
-    # repository Helios uses (RPM Fusion is not one): see README.md, Video mode.
+    # repository Helios uses (RPM Fusion is not one): the kasmvnc stage installs the pinned
+    # FFmpeg release's headers (common/build/ffmpeg-headers.sh; README.md, Video mode).
     dnf_install epel-release
     dnf_install fmt-devel libyuv-devel libcpuid-devel
 }

@@ -161,6 +161,32 @@ def test_build_deps_are_installed(build_box: Box) -> None:
     assert "orig.tar" in uris, f"{build_box.distro}: no deb-src for xorg-server"
 
 
+FFMPEG_SONAMES = {
+    "bookworm": ["libavformat.so.59", "libavutil.so.57", "libswscale.so.6", "libavcodec.so.59"],
+    "trixie": ["libavformat.so.61", "libavutil.so.59", "libswscale.so.8", "libavcodec.so.61"],
+}
+
+
+def test_ffmpeg_sonames_are_the_distro_libraries(build_box: Box) -> None:
+    """What kasm.sh bakes into Xvnc: the sonames of the ffmpeg the build has, not any match."""
+    sonames = build_box.sh("/repo/common/build/ffmpeg-sonames.sh").split()
+    real = build_box.sh(
+        "for l in libavformat libavutil libswscale libavcodec; do "
+        'f=$(readlink -f "$(pkg-config --variable=libdir $l)/$l.so"); echo "${f##*/}"; done'
+    ).split()
+    assert [name.rsplit(".", 2)[0] for name in real] == sonames
+    if build_box.distro in FFMPEG_SONAMES:
+        assert sonames == FFMPEG_SONAMES[build_box.distro]
+
+
+def test_pinned_ffmpeg_headers_refuse_a_distro_that_has_its_own(build_box: Box) -> None:
+    """FFMPEG_NEEDED=true on a distro with ffmpeg -dev would shadow them: a wrong needed_by."""
+    with pytest.raises(DockerException) as failed:
+        build_box.sh("/repo/common/build/ffmpeg-headers.sh", {"FFMPEG_NEEDED": "true"})
+    assert "already provides libavcodec's headers" in str(failed.value)
+    assert build_box.sh("ls /usr/local/include | grep -c libav || true").strip() == "0"
+
+
 def test_build_node_is_recent_enough_for_kclient(build_box: Box) -> None:
     assert build_box.node_major() >= 18
     build_box.sh(

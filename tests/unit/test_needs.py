@@ -12,7 +12,7 @@ PINNED = manifest.load()
 def test_debian_and_ubuntu_need_no_rhel_xorg_and_no_pinned_node(name):
     wanted = needs.needed_names(PINNED, [DISTROS[name]])
     assert "xorg-server-21.1.4" in wanted and "virtualgl" in wanted
-    assert not wanted & {"xorg-server-1.20.14", "node", "npm"}
+    assert not wanted & {"xorg-server-1.20.14", "node", "npm", "ffmpeg"}
 
 
 def test_jammy_needs_the_pinned_node_and_rhel_its_xorg_and_virtualgl_too():
@@ -20,13 +20,18 @@ def test_jammy_needs_the_pinned_node_and_rhel_its_xorg_and_virtualgl_too():
     rocky = needs.needed_names(PINNED, [DISTROS["rocky-9"]])
     assert {"xorg-server-1.20.14", "virtualgl"} <= rocky
     assert not rocky & {"xorg-server-21.1.4", "node"}
+    # EL9's repositories carry no ffmpeg headers: both RHEL images take the pinned release's.
+    for name in ("rocky-9", "alma-9"):
+        assert "ffmpeg" in needs.needed_names(PINNED, [DISTROS[name]])
 
 
 def test_target_args_say_false_only_where_a_source_is_not_used():
     assert needs.target_args(PINNED, DISTROS["bookworm"]) == {
+        "FFMPEG_NEEDED": "false",
         "NODE_NEEDED": "false",
         "NPM_NEEDED": "false",
     }
+    assert needs.target_args(PINNED, DISTROS["rocky-9"])["FFMPEG_NEEDED"] == "true"
     assert needs.target_args(PINNED, DISTROS["jammy"])["NODE_NEEDED"] == "true"
     # VirtualGL's source is built by every distro: no per-target switch.
     assert "VIRTUALGL_NEEDED" not in needs.target_args(PINNED, DISTROS["alma-9"])

@@ -10,6 +10,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from helios import HeliosError, bake, matrix
+from helios import sources as source_folder
 from helios import tasks as t
 
 NAMES = matrix.names(matrix.load())
@@ -29,6 +30,13 @@ class FakeDocker:
             self.calls.append((name, self.kwargs, kwargs, os.environ.get("HELIOS_IMAGE")))
 
         return call
+
+
+@pytest.fixture(autouse=True)
+def own_sources_dir(monkeypatch, tmp_path):
+    """The tasks' .sources/ (and its lock) per test: a real build in this checkout must not
+    make them fail, nor they it."""
+    monkeypatch.setattr(source_folder, "SOURCES_DIR", tmp_path / ".sources")
 
 
 @pytest.fixture
