@@ -40,12 +40,8 @@ CA_ENV = "HELIOS_CA_BUNDLE"
 NO_DOCKER = "error: docker is not on PATH: install Docker with the buildx and compose plugins"
 PLATFORMS_ENV = "HELIOS_PLATFORMS"
 DEFAULT_PLATFORMS = "linux/amd64"
-# Docker's architecture names (manifest.ARCHES) for the platforms Helios builds and for the
-# machine names of a build host.
-PLATFORM_ARCHES = {"linux/amd64": "amd64", "linux/arm64": "arm64"}
 # An image reference for --base-image (name[:tag][@digest]; no spaces, commas or quotes).
 IMAGE_NAME = re.compile(r"[a-z0-9][A-Za-z0-9._/:@-]*")
-MACHINE_ARCHES = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
 
 
 def docker_client(**kwargs: Any) -> "DockerClient":
@@ -156,17 +152,16 @@ def build_arches(platform: str = "") -> tuple[str, ...]:
     fetch theirs, e.g. jammy's Node for the web client)."""
     spec = platform or os.environ.get(PLATFORMS_ENV, "") or DEFAULT_PLATFORMS
     wanted = [p.strip() for p in spec.split(",") if p.strip()]
-    unknown = [p for p in wanted if p not in PLATFORM_ARCHES]
+    unknown = [p for p in wanted if p not in bake.PLATFORMS]
     if unknown or not wanted:
         raise HeliosError(
             f"platform {', '.join(unknown) or repr(spec)} (--platform / {PLATFORMS_ENV}): "
-            f"Helios builds {', '.join(PLATFORM_ARCHES)}"
+            f"Helios builds {', '.join(bake.PLATFORMS)}"
         )
-    arches = {PLATFORM_ARCHES[p] for p in wanted}
-    machine = MACHINE_ARCHES.get(host.machine().lower())
-    if machine:
-        arches.add(machine)
-    return tuple(sorted(arches))
+    # bake.PLATFORMS and bake.MACHINES name platforms linux/<arch>, arch as in manifest.ARCHES.
+    machine = bake.MACHINES.get(host.machine().lower())
+    found = wanted + ([machine] if machine else [])
+    return tuple(sorted({p.removeprefix("linux/") for p in found}))
 
 
 def build_settings(
