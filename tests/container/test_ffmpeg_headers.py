@@ -80,8 +80,16 @@ def run(docker: DockerClient, container: Container, script: str, env: dict) -> t
         return exc.return_code, (exc.stdout or "") + (exc.stderr or "")
 
 
-def test_pinned_headers_install_without_any_library(docker: DockerClient, box: Container) -> None:
-    rc, out = run(docker, box, "/repo/common/build/ffmpeg-headers.sh", {"FFMPEG_NEEDED": "true"})
+@pytest.fixture(scope="module")
+def installed(docker: DockerClient, box: Container) -> tuple[int, str]:
+    """One run of ffmpeg-headers.sh with FFMPEG_NEEDED=true in the box: (exit status, output)."""
+    return run(docker, box, "/repo/common/build/ffmpeg-headers.sh", {"FFMPEG_NEEDED": "true"})
+
+
+def test_pinned_headers_install_without_any_library(
+    docker: DockerClient, box: Container, installed: tuple[int, str]
+) -> None:
+    rc, out = installed
     assert rc == 0, out
     assert sh(docker, box, "pkg-config --modversion libavcodec").strip().startswith("59.")
     assert sh(docker, box, "pkg-config --cflags libavformat").strip() == "-I/usr/local/include"
@@ -92,9 +100,9 @@ def test_pinned_headers_install_without_any_library(docker: DockerClient, box: C
 
 
 def test_sonames_come_from_the_headers_when_no_library_exists(
-    docker: DockerClient, box: Container
+    docker: DockerClient, box: Container, installed: tuple[int, str]
 ) -> None:
-    run(docker, box, "/repo/common/build/ffmpeg-headers.sh", {"FFMPEG_NEEDED": "true"})
+    assert installed[0] == 0, installed[1]
     out = sh(docker, box, "/repo/common/build/ffmpeg-sonames.sh")
     assert out.split() == SONAMES_5_1
 
