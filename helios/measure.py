@@ -47,7 +47,10 @@ METRICS = (
     Metric("idle memory", "idle_memory_bytes", "idle_memory_mib", 2.0**20, "MiB"),
 )
 BUDGET_KEYS = {m.budget_key for m in METRICS}
-REPORT_KEYS = {m.report_key for m in METRICS} | {"image", "measured_at"}
+# Besides the metrics: the image, when, and the start-time runs behind the median with the
+# machine's CPU/IO pressure before each (tests/integration/test_measurements.py).
+START_DETAIL = {"start_runs", "start_pressure"}
+REPORT_KEYS = {m.report_key for m in METRICS} | {"image", "measured_at"} | START_DETAIL
 # The streaming benchmark's table ([bench.<distro>.<variant>], tests/integration/test_bench.py).
 BENCH = "bench"
 
@@ -177,7 +180,11 @@ def record(distro: str, values: dict[str, Any], path: Path = REPORT_FILE) -> Non
     if unknown:
         raise HeliosError(f"unknown measurement(s) {', '.join(sorted(unknown))}")
     report = load_report(path)
-    report[distro] = _stamped(report.get(distro, {}) | values)
+    entry = report.get(distro, {})
+    if "start_seconds" in values:
+        # A new start time replaces the runs behind an older one (none of them are its runs).
+        entry = {k: v for k, v in entry.items() if k not in START_DETAIL}
+    report[distro] = _stamped(entry | values)
     _save(report, path)
 
 

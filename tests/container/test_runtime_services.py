@@ -29,7 +29,7 @@ http.server.HTTPServer(("127.0.0.1", 6901), http.server.SimpleHTTPRequestHandler
 def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
     with Box(docker, runtime_image) as container:
         container.set_env(USER="alice", UID="1234", PASSWORD="pw")
-        for service in ("init-hooks", "init-user", "init-devices", "init-nginx"):
+        for service in ("init-hooks", "init-user", "init-devices", "init-xvnc", "init-nginx"):
             assert container.up(service).rc == 0
         yield container
 

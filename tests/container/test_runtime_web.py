@@ -156,9 +156,9 @@ def box(docker: DockerClient, runtime_image: str) -> Iterator[Box]:
 
 
 def boot(box: Box, **variables: str) -> None:
-    """init-hooks, init-user and init-nginx as s6-rc would run them, then svc-nginx."""
+    """init-hooks, init-user, init-xvnc and init-nginx as s6-rc would run them, then svc-nginx."""
     box.set_env(**{"USER": "alice", "UID": "1234", "PASSWORD": "correct horse", **variables})
-    for service in ("init-hooks", "init-user", "init-nginx"):
+    for service in ("init-hooks", "init-user", "init-xvnc", "init-nginx"):
         result = box.up(service)
         assert result.rc == 0, f"{service}: {result.err}"
     box.ok("rm -f /tmp/nginx.ready")
@@ -361,8 +361,13 @@ def test_backends_need_nginx_and_hold_no_secret_in_reach_of_the_user(box: Box) -
     assert client(box, "one", "6901", "/websockify", "--ws")["status"] == 401
     assert client(box, "one", "6901", "/", password="correct horse")["status"] == 401
     assert http(box, "/websockify", "correct horse") == (200, "xvnc:/websockify")
-    # The credential's plaintext is only in nginx.conf (root, 0600); Xvnc's file holds its hash.
+    # The credential's plaintext is only in nginx.conf and init-xvnc's hand-over file (root, 0600,
+    # which the desktop user cannot read); Xvnc's file holds its hash.
     assert box.ok("stat -c '%U %a' /run/helios/nginx.conf").split() == ["root", "600"]
+    assert box.ok("stat -c '%U %a' /run/helios/xvnc-auth").split() == ["root", "600"]
+    assert (
+        box.sh("setpriv --reuid=1234 --regid=1234 --clear-groups cat /run/helios/xvnc-auth").rc != 0
+    )
     assert box.ok("stat -c '%U %G %a' /run/helios/xvnc/kasmpasswd").split() == [
         "root",
         "alice",
@@ -377,7 +382,7 @@ def test_backends_need_nginx_and_hold_no_secret_in_reach_of_the_user(box: Box) -
     )
     assert leaks.split() == []
     # A second boot makes a new credential (per boot, not per image).
-    box.ok(f"{S6_UP}/init-nginx/up")
+    box.ok(f"{S6_UP}/init-xvnc/up && {S6_UP}/init-nginx/up")
     assert token not in box.ok("cat /run/helios/nginx.conf")
 
 
@@ -610,6 +615,7 @@ def test_bad_web_input_is_rejected(box: Box) -> None:
     box.ok(MAKE_CERTS)
     box.set_env(USER="alice", UID="1234", PASSWORD="pw")
     assert box.up("init-user").rc == 0
+    assert box.up("init-xvnc").rc == 0
     before = box.ok(SNAPSHOT)
     failures = []
     for variables, message in BAD_WEB_INPUT:
@@ -632,6 +638,7 @@ def test_check_accepts_valid_input_silently_and_writes_nothing(box: Box) -> None
     box.ok(MAKE_CERTS)
     box.set_env(USER="alice", UID="1234", PASSWORD="pw")
     assert box.up("init-user").rc == 0
+    assert box.up("init-xvnc").rc == 0
     before = box.ok(SNAPSHOT)
     for variables in (
         {},
@@ -716,16 +723,12 @@ def test_web_edge_in_a_non_root_container(box: Box) -> None:
     box.ok("chown 1234:1234 /run && install -d -o 1234 -g 1234 /home/alice")
     box.set_env(USER="alice", PASSWORD="correct horse")
     box.ok(f"chown -R 1234:1234 {ENV_DIR}")
-    for service in ("init-user", "init-nginx"):
+    for service in ("init-user", "init-xvnc", "init-nginx"):
         result = box.up(service, user=ME)
         assert result.rc == 0, f"{service}: {result.err}"
     # Everything belongs to the one uid, private to it; nothing needs root.
-    assert box.ok("stat -c '%u %a' /run/helios/nginx.conf /run/helios/xvnc/kasmpasswd").split() == [
-        "1234",
-        "600",
-        "1234",
-        "600",
-    ]
+    private = "/run/helios/nginx.conf /run/helios/xvnc/kasmpasswd /run/helios/xvnc-auth"
+    assert box.ok(f"stat -c '%u %a' {private}").split() == ["1234", "600"] * 3
     assert "\nuser " not in box.ok("cat /run/helios/nginx.conf")
     # The self-signed pair cannot go to /var/lib/helios (root's): it is made in /run per boot.
     assert box.sh("test -e /var/lib/helios/tls").rc == 1
@@ -751,6 +754,7 @@ def test_read_only_root_filesystem_makes_the_pair_in_run(
     with Box(docker, runtime_image, read_only=True, tmpfs=tmpfs) as box:
         box.set_env(USER="alice", UID="1234", PASSWORD="pw")
         assert box.up("init-user").rc == 0
+        assert box.up("init-xvnc").rc == 0
         result = box.up("init-nginx")
         assert result.rc == 0, result.err
         assert "/var/lib/helios/tls is not writable" in result.err

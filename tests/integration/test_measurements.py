@@ -5,6 +5,11 @@ where `nox -s measure` compares them with budget.toml. Each run: a new container
 user settings, timed from start until /health answers 200 (testcontainers wait strategy); then
 the desktop is left alone until xfdesktop and the panel run plus IDLE_SETTLE seconds, and the
 container's memory is read as `docker stats` reports it.
+
+Before each start the run waits (bounded) for a quiet machine (support.quiet: CPU and I/O
+pressure of the last 10 s under their limits), so a neighbour on a shared disk or the previous
+run's teardown is not timed as the image's start; the pressure each run started with is printed
+and recorded (`start_runs`, `start_pressure`), so a run that could not wait it out shows.
 """
 
 import statistics
@@ -12,7 +17,7 @@ import time
 
 from itsetup import TIMEOUT, UID, suite_container
 from python_on_whales import DockerClient
-from support import integration
+from support import integration, quiet
 from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 from helios import measure
@@ -41,7 +46,11 @@ def test_start_and_idle_memory_medians(
     docker_client: DockerClient, helios_image: tuple[Distro, str]
 ) -> None:
     distro, image = helios_image
-    runs = [one_run(docker_client, distro, image) for _ in range(RUNS)]
+    runs: list[tuple[float, int]] = []
+    pressures: list[quiet.Pressure | None] = []
+    for _ in range(RUNS):
+        pressures.append(quiet.wait_quiet() if quiet.engine_is_local() else None)
+        runs.append(one_run(docker_client, distro, image))
     starts = [r[0] for r in runs]
     memories = [r[1] for r in runs]
     start, memory = statistics.median(starts), int(statistics.median(memories))
@@ -52,10 +61,13 @@ def test_start_and_idle_memory_medians(
             "size_bytes": int(docker_client.image.inspect(image).size),
             "start_seconds": round(start, 2),
             "idle_memory_bytes": memory,
+            "start_runs": [round(s, 2) for s in starts],
+            "start_pressure": [str(p) if p else "unknown" for p in pressures],
         },
     )
     print(
         f"{distro.name}: start {sorted(round(s, 2) for s in starts)} s -> median {start:.2f} s; "
-        f"idle {sorted(m // 2**20 for m in memories)} MiB -> median {memory / 2**20:.0f} MiB"
+        f"idle {sorted(m // 2**20 for m in memories)} MiB -> median {memory / 2**20:.0f} MiB; "
+        f"pressure before each start: {'; '.join(str(p) for p in pressures)}"
     )
     assert len(runs) == RUNS and all(s > 0 for s in starts) and all(m > 0 for m in memories)

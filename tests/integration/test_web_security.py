@@ -338,6 +338,37 @@ def test_https_is_the_same_site_with_a_certificate_per_container(
     assert certificate(host, other_port) == theirs
 
 
+def test_the_boot_window_needs_the_password_and_health_says_down(desktop: Desktop) -> None:
+    """nginx listens while the desktop still starts (README "Boot order"): from nginx's first
+    answer every path but /health needs the password, and /health is 503 until XFCE, Xvnc and
+    kclient are all up. A fresh container is polled from its start until /health is 200."""
+    container = (
+        DockerContainer(desktop.image)
+        .with_name(f"helios-test-boot-{uuid.uuid4().hex[:8]}")
+        .with_exposed_ports(3000)
+        .with_envs(USER=USER, UID="1234", PASSWORD=CREDS.password)
+    )
+    seen: collections.Counter[int | str] = collections.Counter()
+    with container:
+        host, port = integration.host_port(container, 3000)
+        base = f"http://{host}:{port}"
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline and seen[200] == 0:
+            try:
+                health = get(f"{base}/health")
+                guarded = (get(f"{base}/"), get(f"{base}/websockify"), get(f"{base}/audio/"))
+            except OSError:  # nginx not listening yet (Docker's proxy resets the connection)
+                seen["no answer"] += 1
+                time.sleep(0.02)
+                continue
+            assert guarded == (401, 401, 401), f"/health {health}: / /websockify /audio/ {guarded}"
+            seen[health] += 1
+            time.sleep(0.02)
+    assert seen[200] == 1, seen
+    # nginx answered before the desktop was up, and said so.
+    assert seen[503] >= 1 and set(seen) <= {200, 503, "no answer"}, seen
+
+
 # --- throttling -------------------------------------------------------------------------------
 
 

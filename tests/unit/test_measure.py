@@ -120,6 +120,25 @@ def test_record_merges_distros_and_writes_toml(tmp_path: Path) -> None:
     assert data["bookworm"]["measured_at"].endswith("Z")
 
 
+def test_record_keeps_the_runs_of_a_median_and_drops_them_with_a_new_single_start(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "m.toml"
+    runs = {
+        "start_seconds": 1.2,
+        "start_runs": [1.1, 1.2, 1.3],
+        "start_pressure": ["cpu 0.0 % io 0.1 %"] * 3,
+    }
+    measure.record("sid", runs, report)
+    assert tomllib.loads(report.read_text())["sid"]["start_runs"] == [1.1, 1.2, 1.3]
+    measure.record("sid", {"size_bytes": 5}, report)  # other values keep the runs
+    assert "start_runs" in tomllib.loads(report.read_text())["sid"]
+    measure.record("sid", {"start_seconds": 2.0}, report)  # a lone start has no such runs
+    sid = tomllib.loads(report.read_text())["sid"]
+    assert sid["start_seconds"] == 2.0 and sid["size_bytes"] == 5
+    assert "start_runs" not in sid and "start_pressure" not in sid
+
+
 def test_record_rejects_unknown_measurements(tmp_path: Path) -> None:
     with pytest.raises(HeliosError, match=r"unknown measurement\(s\) cpu"):
         measure.record("sid", {"cpu": 1}, tmp_path / "m.toml")

@@ -136,17 +136,23 @@ def test_boot_order(services: dict[str, Service]) -> None:
         if svc.type != "bundle" and name not in {"init-hooks", "init-validate", "init-user"}:
             before("init-user", name)
     before("init-devices", "svc-pulseaudio")
-    before("svc-pulseaudio", "svc-kasmvnc")
+    before("init-devices", "svc-kasmvnc")
     before("svc-kasmvnc", "svc-desktop")
-    # kclient needs PulseAudio (it records from it), not the desktop: it starts beside Xvnc and
-    # XFCE, so Node's start is off the critical path to /health.
+    # init-xvnc makes the per-boot credential Xvnc's basic auth checks (kasmpasswd) and nginx
+    # sends: both wait for it, and Xvnc waits for nothing else of the web edge or of audio.
+    before("init-xvnc", "svc-kasmvnc")
+    before("init-xvnc", "init-nginx")
+    assert not {"init-nginx", "svc-pulseaudio", "svc-kclient"} & ancestors(services, "svc-kasmvnc")
+    # kclient needs PulseAudio (it connects to it at start), not the desktop: it starts beside
+    # Xvnc and XFCE.
     before("svc-pulseaudio", "svc-kclient")
     assert not {"svc-kasmvnc", "svc-desktop"} & ancestors(services, "svc-kclient")
-    before("svc-kclient", "svc-nginx")
-    before("svc-desktop", "svc-nginx")
+    # nginx starts once its configuration is made, beside the desktop: /health answers 503 until
+    # the desktop's marker exists and Xvnc and kclient answer (the probe in nginx.conf), so no
+    # edge to them is needed, and nginx's own start is off the path to /health.
     before("init-nginx", "svc-nginx")
-    # init-nginx makes the per-boot credential Xvnc's basic auth checks (kasmpasswd).
-    before("init-nginx", "svc-kasmvnc")
+    desktop = {"svc-pulseaudio", "svc-kasmvnc", "svc-desktop", "svc-kclient"}
+    assert not desktop & ancestors(services, "svc-nginx")
     before("svc-desktop", "svc-custom")
     # Hooks come first: they wait only for s6-overlay's own base bundle.
     assert ancestors(services, "init-hooks") <= PROVIDED

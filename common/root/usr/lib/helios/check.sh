@@ -18,7 +18,8 @@ check_tcp() {
 
 check_proc() {
     local name="$1" uid dir comm owner
-    uid="$(user_field 3)"
+    # notify-ready looks the uid up once for all its polls (CHECK_UID).
+    uid="${CHECK_UID:-$(user_field 3)}"
     for dir in /proc/[0-9]*; do
         { read -r comm <"${dir}/comm"; } 2>/dev/null || continue
         [[ "${comm}" == "${name}" ]] || continue

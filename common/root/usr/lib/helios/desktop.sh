@@ -6,8 +6,8 @@ set -euo pipefail
 source /usr/lib/helios/lib.sh
 
 NOTIFY_FD="${1:-3}"
-uid="$(user_field 3)"
-gid="$(user_field 4)"
+user_entry
+uid="${USER_UID}" gid="${USER_GID}"
 rm -f "${HELIOS_READY_MARKER}"
 runtime="/run/user/${uid}"
 install -d -m 0755 /run/user
@@ -18,7 +18,7 @@ ensure_shared_dir /tmp/.ICE-unix 1777
 # A broken ~/.config, ~/.cache or ~/.local/share (say a link to a directory the user cannot
 # write) would keep XFCE from starting: the session then gets a fresh one in its runtime dir, and
 # the log says which. Checked and made as the user: root never looks into the home.
-home="$(user_field 6)"
+home="${USER_HOME}"
 # One check as the user for all three (each run-as-user costs a setpriv and a shell on the path to
 # /health): it prints the names whose directory cannot be made or written.
 # shellcheck disable=SC2016 # $1 and $rel expand in the user's shell

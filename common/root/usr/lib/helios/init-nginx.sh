@@ -11,8 +11,8 @@
 #                    Neither: a self-signed pair made at first boot in HELIOS_TLS_DIR (kept).
 #   ALLOWED_ORIGINS  space/comma separated scheme://host[:port] origins (http or https) whose
 #                    pages may open the desktop's websockets besides the desktop's own origin
-# Per boot, a random credential for Xvnc (in nginx.conf, root-only, and as a hash in Xvnc's
-# kasmpasswd file) and a random throttle-exemption cookie are made; neither is logged.
+# Per boot, nginx.conf (root-only) gets Xvnc's credential, which init-xvnc made just before (a
+# hash of it is in Xvnc's kasmpasswd file), and a random throttle-exemption cookie; neither is logged.
 set -euo pipefail
 # shellcheck source=lib.sh
 source /usr/lib/helios/lib.sh
@@ -211,31 +211,15 @@ render() {
 
 # --- per-boot secrets and TLS -------------------------------------------------------------------
 
-# Xvnc's credential: nginx sends "Basic base64(user:secret)"; Xvnc's kasmpasswd file holds
-# user:crypt-sha256(secret, salt "kasm"):rw (the format and salt KasmVNC's websocket server
-# checks). The plaintext stays in shell variables and nginx.conf (root, 0600), never in argv.
+# Per-boot web secrets: the session cookie's name and value, and the Authorization value nginx
+# sends to Xvnc (made by init-xvnc, read here from its root-only file). They stay in shell
+# variables and nginx.conf (root, 0600), never in argv.
 make_secrets() {
-    local user secret hash gid
-    user="helios-$(openssl rand -hex 8)"
-    secret="$(openssl rand -hex 32)"
-    XVNC_AUTH="$(printf '%s:%s' "${user}" "${secret}" | openssl base64 -A)"
-    hash="$(printf '%s\n' "${secret}" | openssl passwd -5 -salt kasm -stdin)"
+    [[ -r "${HELIOS_XVNC_AUTH}" ]] || die "${HELIOS_XVNC_AUTH} is missing; did init-xvnc run?"
+    XVNC_AUTH="$(<"${HELIOS_XVNC_AUTH}")"
+    [[ "${XVNC_AUTH}" =~ ^[A-Za-z0-9+/]+=*$ ]] || die "${HELIOS_XVNC_AUTH} does not hold a base64 credential"
     COOKIE_NAME="helios_$(openssl rand -hex 4)"
     SESSION="$(openssl rand -hex 32)"
-    # /run/helios is root's, so the directory is made fresh and nothing in it is followed.
-    rm -rf "${HELIOS_XVNC_DIR}"
-    if rootless; then
-        # One uid runs everything (Xvnc and nginx): private to it.
-        install -d -m 0700 "${HELIOS_XVNC_DIR}"
-        (umask 077 && printf '%s:%s:rw\n' "${user}" "${hash}" >"${HELIOS_XVNC_PASSWD}.new")
-    else
-        gid="$(user_field 4)"
-        install -d -m 0750 -o root -g "${gid}" "${HELIOS_XVNC_DIR}"
-        printf '%s:%s:rw\n' "${user}" "${hash}" >"${HELIOS_XVNC_PASSWD}.new"
-        chown "root:${gid}" "${HELIOS_XVNC_PASSWD}.new"
-        chmod 0640 "${HELIOS_XVNC_PASSWD}.new"
-    fi
-    mv -f "${HELIOS_XVNC_PASSWD}.new" "${HELIOS_XVNC_PASSWD}"
 }
 
 # pair_matches CERT KEY: both readable by openssl and KEY is the private key of CERT.

@@ -7,8 +7,8 @@ set -euo pipefail
 source /usr/lib/helios/lib.sh
 
 NOTIFY_FD="${1:-3}"
-uid="$(user_field 3)"
-gid="$(user_field 4)"
+user_entry
+uid="${USER_UID}" gid="${USER_GID}"
 install -d -m 0755 "${HELIOS_RUN}"
 rm -rf "${HELIOS_PULSE_DIR}"
 install -d -m 0700 -o "${uid}" -g "${gid}" "${HELIOS_PULSE_DIR}"

@@ -10,9 +10,8 @@ set -euo pipefail
 source /usr/lib/helios/lib.sh
 
 (($#)) || die "run-as-user: no command given"
-uid="$(user_field 3)"
-gid="$(user_field 4)"
-home="$(user_field 6)"
+user_entry
+uid="${USER_UID}" gid="${USER_GID}" home="${USER_HOME}"
 unset PASSWORD
 export HOME="${home}" LOGNAME="${USER}" SHELL=/bin/bash
 if rootless; then
