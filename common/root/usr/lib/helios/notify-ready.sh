@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # notify-ready [-m MARKER] FD TIMEOUT CHECK...: s6 readiness writer. Starts a detached poller and
 # returns at once; the caller then closes FD and execs the daemon. The poller runs check.sh's
-# `check_all CHECK...` every 0.05 s in a subshell, and waits between polls with bash's own
-# `read -t` (no exec per poll: five services poll at once during boot on the path to /health, so
-# a poll should cost little CPU and add at most 50 ms); on success it writes a
+# `check_all CHECK...` every 0.05 s in its own shell, and waits between polls with bash's own
+# `read -t` (no process per poll: five services poll at once during boot on the path to /health,
+# so a poll should cost little CPU and add at most 50 ms); on success it writes a
 # newline to FD (s6 notification-fd protocol) and, with -m, writes {"status":"UP"} to MARKER. After TIMEOUT seconds it gives up
 # without notifying, so s6-rc's timeout-up fails the service instead of starting dependants early.
 set -euo pipefail
@@ -29,7 +29,7 @@ poll() {
     # on it is a 0.05 s sleep without starting /usr/bin/sleep.
     exec {nap}<> <(:)
     while ((SECONDS < deadline)); do
-        if (check_all "$@") 2>/dev/null; then
+        if check_all "$@" 2>/dev/null; then
             if [[ -n "${marker}" ]]; then
                 printf '{"status":"UP"}\n' >"${marker}.new"
                 chmod 0644 "${marker}.new"
