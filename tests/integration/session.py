@@ -14,7 +14,7 @@ import time
 import wave
 from collections.abc import Iterable
 
-from itsetup import GID, UID, USER
+from itsetup import GID, TIMEOUT, UID, USER
 from python_on_whales import DockerClient
 from support import integration
 from support.integration import Desktop
@@ -46,10 +46,18 @@ SESSION_VARS = (
 
 
 def session_env(client: DockerClient, desktop: Desktop, process: str = "xfce4-panel") -> dict:
-    """BASE_ENV plus SESSION_VARS as `process` (a session process of the user) has them."""
-    procs = [p for p in integration.find(integration.processes(client, desktop.id), process)]
-    mine = [p for p in procs if p.uid == UID]
-    assert mine, f"no {process} process of uid {UID}"
+    """BASE_ENV plus SESSION_VARS as `process` (a session process of the user) has them.
+
+    /health is 200 once the window manager runs; xfce4-session starts the panel and the rest
+    after xfwm4 registered with it (2-3 s later on sid), so the process is waited for."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        procs = integration.find(integration.processes(client, desktop.id), process)
+        mine = [p for p in procs if p.uid == UID]
+        if mine or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert mine, f"no {process} process of uid {UID} after {TIMEOUT:.0f} s"
     # As the user: root in the container has no CAP_SYS_PTRACE to read another uid's environ.
     environ = ["cat", f"/proc/{mine[0].pid}/environ"]
     raw = str(client.container.execute(desktop.id, environ, user=f"{UID}:{GID}"))
