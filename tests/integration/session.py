@@ -18,6 +18,7 @@ from itsetup import GID, TIMEOUT, UID, USER
 from python_on_whales import DockerClient
 from support import integration
 from support.integration import Desktop
+from testcontainers.core.wait_strategies import ExecWaitStrategy
 
 HOME = f"/home/{USER}"
 PULSE_SERVER = "unix:/run/helios/pulse/native"
@@ -50,14 +51,11 @@ def session_env(client: DockerClient, desktop: Desktop, process: str = "xfce4-pa
 
     /health is 200 once the window manager runs; xfce4-session starts the panel and the rest
     after xfwm4 registered with it (2-3 s later on sid), so the process is waited for."""
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        procs = integration.find(integration.processes(client, desktop.id), process)
-        mine = [p for p in procs if p.uid == UID]
-        if mine or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    assert mine, f"no {process} process of uid {UID} after {TIMEOUT:.0f} s"
+    running = ["pgrep", "-u", str(UID), "-x", process]
+    ExecWaitStrategy(running).with_startup_timeout(TIMEOUT).wait_until_ready(desktop.container)
+    procs = integration.find(integration.processes(client, desktop.id), process)
+    mine = [p for p in procs if p.uid == UID]
+    assert mine, f"no {process} process of uid {UID}"
     # As the user: root in the container has no CAP_SYS_PTRACE to read another uid's environ.
     environ = ["cat", f"/proc/{mine[0].pid}/environ"]
     raw = str(client.container.execute(desktop.id, environ, user=f"{UID}:{GID}"))
